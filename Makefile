@@ -1,0 +1,34 @@
+# mattwin: the two set-up commands of the README are `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	# torch first, pinned: the CPU wheel on disk (any other spec pulls a multi-GB CUDA build)
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e ".[test]"
+	$(PY) -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/mattwin discover examples/demo.toml --db mattwin.db --report mattwin-report
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/mypy src/mattwin
+
+test: install lint
+	$(VENV)/bin/pytest -q -ra
+
+bench: install
+	$(PY) benchmarks/discover_demo.py
+
+clean:
+	rm -rf $(VENV) mattwin.db mattwin.db-wal mattwin.db-shm mattwin-report

@@ -1,0 +1,233 @@
+"""The ``mattwin`` command line: thin commands that parse, call one library function, and print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="mattwin: an open materials digital twin.")
+refs_app = typer.Typer(no_args_is_help=True, help="Reference phases (competing phases for the convex hull).")
+app.add_typer(refs_app, name="refs")
+console = Console(stderr=True)
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or database URL (default: $MATTWIN_DB or mattwin.db)")]
+EngineOpt = Annotated[str, typer.Option("--engine", "-e", help="chgnet, chgnet:0.2.0, sevenn:7net-0, sevenn:7net-l3i5, ensemble")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
+
+
+def _store(db: str | None) -> Any:
+    from mattwin.store import Store
+
+    return Store(db)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.getLogger().setLevel(logging.ERROR)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@app.command()
+def energy(
+    file: Annotated[Path, typer.Argument(help="structure file: CIF, POSCAR, extxyz")],
+    engine: EngineOpt = "chgnet",
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Single-point energy (eV), forces and stress of one structure; stored in the database."""
+    _quiet_libraries()
+    from mattwin.api import energy as run
+    from mattwin.errors import MattwinError
+
+    try:
+        rep = run(file, engine=engine, store=_store(db))
+    except MattwinError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json(rep.to_dict())
+        return
+    std = f" ± {rep.energy_per_atom_std_eV:.4f}" if rep.energy_per_atom_std_eV is not None else ""
+    console.print(f"[bold]{rep.formula}[/] ({rep.n_atoms} atoms) with {rep.engine}{' (cached)' if rep.cached else ''}")
+    console.print(f"  energy        {rep.energy_eV:.4f} eV   ({rep.energy_per_atom_eV:.4f}{std} eV/atom)")
+    console.print(f"  max force     {rep.max_force_eV_A:.4f} eV/Å")
+    console.print(f"  stress        {', '.join(f'{x:.3f}' for x in rep.stress_GPa)} GPa (xx yy zz yz xz xy)")
+
+
+@app.command()
+def relax(
+    file: Annotated[Path, typer.Argument(help="structure file: CIF, POSCAR, extxyz")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write the relaxed structure (.cif, .vasp, .extxyz)")] = None,
+    engine: EngineOpt = "chgnet",
+    fmax: Annotated[float, typer.Option(help="force criterion, eV/Å")] = 0.05,
+    steps: Annotated[int, typer.Option(help="maximum optimiser steps")] = 500,
+    fix_cell: Annotated[bool, typer.Option("--fix-cell", help="relax positions only")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Relax cell and positions of one structure; stored in the database."""
+    _quiet_libraries()
+    from mattwin.api import relax as run
+    from mattwin.errors import MattwinError
+
+    try:
+        rep = run(file, engine=engine, fmax=fmax, max_steps=steps, relax_cell=not fix_cell, store=_store(db), out=out)
+    except MattwinError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json(rep.to_dict(with_structure=True))
+        return
+    std = f" ± {rep.energy_per_atom_std_eV:.4f}" if rep.energy_per_atom_std_eV is not None else ""
+    a, b, c = rep.lattice_abc_A
+    al, be, ga = rep.lattice_angles_deg
+    console.print(f"[bold]{rep.formula}[/] relaxed with {rep.engine}{' (cached)' if rep.cached else ''}")
+    console.print(f"  energy     {rep.energy_eV:.4f} eV   ({rep.energy_per_atom_eV:.4f}{std} eV/atom)")
+    console.print(f"  lattice    a={a:.4f} b={b:.4f} c={c:.4f} Å   α={al:.2f} β={be:.2f} γ={ga:.2f}°")
+    console.print(f"  volume     {rep.volume_A3:.3f} Å³")
+    console.print(f"  converged  {rep.converged} after {rep.n_steps} steps (max force {rep.max_force_eV_A:.4f} eV/Å)")
+    if out:
+        console.print(f"  wrote      {out}")
+
+
+@app.command()
+def discover(
+    campaign: Annotated[Path | None, typer.Argument(help="campaign TOML file (optional)")] = None,
+    elements: Annotated[list[str] | None, typer.Option("--elements", help="chemical space, e.g. Li Fe P O")] = None,
+    max_atoms: Annotated[int | None, typer.Option("--max-atoms", help="largest cell to screen")] = None,
+    budget: Annotated[int | None, typer.Option("--budget", help="most candidates to screen")] = None,
+    engine: Annotated[str | None, typer.Option("--engine", "-e", help="engine spec (default chgnet)")] = None,
+    compositions: Annotated[list[str] | None, typer.Option("--composition", help="formula for PyXtal random structures")] = None,
+    n_random: Annotated[int | None, typer.Option("--n-random", help="random structures per --composition")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", help="rank near-stable by FIELD:min|max (volume_per_atom, density, formation_energy_per_atom)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="campaign name")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+    fmax: Annotated[float | None, typer.Option(help="force criterion, eV/Å")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="maximum optimiser steps")] = None,
+    report: Annotated[Path, typer.Option("--report", help="report folder")] = Path("mattwin-report"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find stable candidates in a chemical space: generate, relax, judge E_hull, rank, report."""
+    _quiet_libraries()
+    from mattwin.api import discover as run
+    from mattwin.cli.progress import CampaignProgress
+    from mattwin.discovery.config import CampaignConfig
+    from mattwin.errors import MattwinError
+
+    overrides = dict(
+        max_atoms=max_atoms, budget=budget, engine=engine, compositions=compositions, n_random=n_random,
+        targets=target, name=name, seed=seed, fmax=fmax, max_steps=steps,
+    )
+    try:
+        if campaign is not None:
+            cfg = CampaignConfig.from_toml(campaign).replace(**overrides, elements=elements)
+        elif elements:
+            cfg = CampaignConfig(elements=tuple(elements)).replace(**overrides)
+        else:
+            _fail(ValueError("give a campaign TOML file or --elements"))
+        with CampaignProgress(console) as progress:
+            result = run(cfg, store=_store(db), report_dir=report, progress=progress)
+    except MattwinError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json(result.to_dict(with_structures=False))
+        return
+    _print_ranking(result, report)
+
+
+def _print_ranking(result: Any, report: Path) -> None:
+    table = Table(title=f"{result.name}: {'-'.join(result.elements)} with {result.engine}")
+    for col in ("rank", "formula", "space group", "E_hull (eV/atom)", "E_f (eV/atom)", "origin"):
+        table.add_column(col)
+    for c in result.candidates[:25]:
+        if c.status != "ok":
+            table.add_row(str(c.rank), c.formula, "-", f"[red]{c.status}[/]", "-", (c.error or "")[:60])
+            continue
+        pm = f" ± {c.e_hull_std:.3f}" if c.e_hull_std is not None else ""
+        table.add_row(str(c.rank), c.formula, c.spacegroup or "?", f"{c.e_hull:.3f}{pm}",
+                      f"{c.formation_energy_per_atom:.3f}", c.origin[:60])
+    console.print(table)
+    console.print(
+        f"{result.n_generated} candidates, {result.n_screened} screened, {result.n_failed} failed, "
+        f"{result.n_cached} calculations from the store, {result.wall_time_s:.0f} s. Report: {report / 'report.html'}"
+    )
+
+
+@refs_app.command("add")
+def refs_add(
+    path: Annotated[Path, typer.Argument(help="CIF folder, structure file, or Materials Project JSON export")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add your own reference phases; campaigns in their chemical space use them from now on."""
+    _quiet_libraries()
+    from mattwin.api import add_references
+    from mattwin.errors import MattwinError
+
+    try:
+        phases = add_references(path, store=_store(db))
+    except MattwinError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json([{"name": p.name, "formula": p.formula, "source": p.source} for p in phases])
+        return
+    for p in phases:
+        console.print(f"added {p.formula:12s} {p.name}  [dim]({p.source})[/]")
+
+
+@refs_app.command("list")
+def refs_list(
+    elements: Annotated[list[str] | None, typer.Option("--elements", help="only phases within these elements")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the reference phases of a chemical space (shipped and user-added)."""
+    _quiet_libraries()
+    from mattwin.discovery.references import builtin_references
+
+    rows = [(r.formula, r.name, r.source) for r in builtin_references(elements)]
+    rows += [(s.composition.reduced_formula, n, src) for s, n, src, _ in _store(db).references(elements)]
+    if as_json:
+        _print_json([{"formula": f, "name": n, "source": s} for f, n, s in rows])
+        return
+    table = Table(title="reference phases")
+    for col in ("formula", "name", "source"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def engines(as_json: JsonOpt = False) -> None:
+    """List the engines this installation offers."""
+    from mattwin.engines.registry import available_engines
+
+    found = available_engines()
+    if as_json:
+        _print_json(found)
+        return
+    for name, target in sorted(found.items()):
+        console.print(f"{name:10s} {target}")
+
+
+if __name__ == "__main__":
+    app()

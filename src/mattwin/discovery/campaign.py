@@ -1,0 +1,253 @@
+"""A discovery campaign: generate -> de-duplicate -> screen (relax) -> formation energy and E_hull
+against the reference phases -> rank with uncertainty -> record. Every calculation goes through
+the runtime, so a rerun recomputes nothing and a killed run resumes where it stopped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+from pymatgen.core import Structure
+
+from mattwin.analysis.hull import PhaseEnergy, Stability, ensemble_stability
+from mattwin.analysis.ranking import Target, rank_key
+from mattwin.discovery.config import CampaignConfig
+from mattwin.discovery.generate import generate_candidates
+from mattwin.discovery.references import ReferencePhase, builtin_references
+from mattwin.discovery.results import CampaignResult, HullPoint, RankedCandidate
+from mattwin.engines.registry import get_engine, member_specs
+from mattwin.errors import CampaignError
+from mattwin.materials.identity import material_id
+from mattwin.runtime.jobs import Job, Outcome
+from mattwin.runtime.runner import run_job
+from mattwin.store.store import Store
+
+#: progress(stage, done, total, message); stages: "generate", "references", "candidates", "judge"
+Progress = Callable[[str, int, int, str], None]
+
+
+@dataclass(frozen=True)
+class _Cand:
+    structure: Structure
+    origin: str
+    method: str
+    score: float
+
+    @property
+    def key(self) -> str:
+        return material_id(self.structure)
+
+
+def campaign_references(config: CampaignConfig, store: Store) -> list[ReferencePhase]:
+    """Shipped reference phases of the chemical space plus the user's (``mattwin refs add``), unique."""
+    refs = builtin_references(config.elements)
+    refs += [ReferencePhase(n, s, src, rc) for s, n, src, rc in store.references(config.elements)]
+    seen: set[str] = set()
+    unique = []
+    for r in refs:
+        mid = material_id(r.structure)
+        if mid not in seen:
+            seen.add(mid)
+            unique.append(r)
+    return unique
+
+
+def _candidates(config: CampaignConfig, store: Store, refs: list[ReferencePhase]) -> list[_Cand]:
+    """The campaign's candidates: from the store when generated before, else generated now."""
+    stored = store.campaign_candidates(config.generation_id)
+    if stored:
+        return [_Cand(*row) for row in stored]
+    generated = generate_candidates(
+        config.elements,
+        max_atoms=config.max_atoms,
+        budget=config.budget,
+        compositions=config.compositions,
+        n_random=config.n_random if config.compositions else 0,
+        prototypes_extra=[r.structure for r in refs],
+        seed=config.seed,
+        exclude=[r.structure for r in refs],
+    )
+    rows = [(c.structure, c.origin, c.method, c.score) for c in generated]
+    store.add_candidates(config.generation_id, rows)
+    return [_Cand(*row) for row in rows]
+
+
+def _run(jobs: list[Job], store: Store, stage: str, progress: Progress | None) -> list[Outcome]:
+    outs = []
+    for i, job in enumerate(jobs):
+        out = run_job(job, store)
+        outs.append(out)
+        if progress:
+            progress(stage, i + 1, len(jobs), f"{job.name}: {out.status}{' (cached)' if out.cached else ''}")
+    return outs
+
+
+def run_campaign(
+    config: CampaignConfig, store: Store | None = None, progress: Progress | None = None
+) -> tuple[CampaignResult, PhaseDiagram | None]:
+    """Run (or resume) a campaign; return its ranked result and the hull (None when it failed)."""
+    t0 = time.perf_counter()
+    store = store or Store()
+    targets = [Target.parse(t) for t in config.targets]
+    specs = member_specs(config.engine)
+    for spec in specs:
+        get_engine(spec)  # fail early on an unknown engine or model
+    store.save_campaign(config.campaign_id, config.name, config.to_dict())
+    if progress:
+        progress("generate", 0, 1, "generating candidates")
+    refs = campaign_references(config, store)
+    cands = _candidates(config, store, refs)
+    if progress:
+        progress("generate", 1, 1, f"{len(cands)} candidates")
+
+    relax_params = {"fmax": config.fmax, "max_steps": config.max_steps}
+    ref_jobs = [
+        Job("relax", r.structure, spec, {**relax_params, "relax_cell": r.relax_cell}, label=r.name)
+        for spec in specs
+        for r in refs
+    ]
+    cand_jobs = [
+        Job("relax", c.structure, spec, {**relax_params, "relax_cell": True}, label=f"candidate {i} {c.key}")
+        for spec in specs
+        for i, c in enumerate(cands)
+    ]
+    ref_out = _run(ref_jobs, store, "references", progress)
+    cand_out = _run(cand_jobs, store, "candidates", progress)
+    result, pd = _judge(config, specs, refs, cands, ref_out, cand_out, targets)
+    result = CampaignResult(**{**result.__dict__, "wall_time_s": time.perf_counter() - t0})
+    store.save_campaign_result(config.campaign_id, result.to_dict(with_structures=False))
+    return result, pd
+
+
+def _phases(refs, cands, ref_out, cand_out, spec) -> list[PhaseEnergy]:  # type: ignore[no-untyped-def]
+    phases = []
+    for r, o in zip(refs, [o for o in ref_out if o.job.engine == spec], strict=True):
+        if o.ok and o.result:
+            phases.append(
+                PhaseEnergy(material_id(r.structure), r.name, r.structure.composition,
+                            o.result["energy_per_atom_eV"], "reference")
+            )
+    for c, o in zip(cands, [o for o in cand_out if o.job.engine == spec], strict=True):
+        if o.ok and o.result:
+            phases.append(PhaseEnergy(c.key, c.structure.composition.reduced_formula, c.structure.composition,
+                                      o.result["energy_per_atom_eV"], "candidate"))
+    return phases
+
+
+def _judge(config, specs, refs, cands, ref_out, cand_out, targets):  # type: ignore[no-untyped-def]
+    per_member = [_phases(refs, cands, ref_out, cand_out, spec) for spec in specs]
+    missing = sorted(
+        set(config.elements)
+        - {p.composition.elements[0].symbol for p in per_member[0] if len(p.composition.elements) == 1}
+    )
+    if missing:
+        errors = [o.error for o in ref_out if not o.ok]
+        raise CampaignError(
+            f"campaign {config.name}: no elemental reference phase for {', '.join(missing)} could be computed"
+            + (f" ({'; '.join(e for e in errors if e)})" if errors else "")
+            + "; add one with `mattwin refs add`"
+        )
+    pd, stab = ensemble_stability(per_member)
+    by_cand: dict[str, list[Outcome]] = {}
+    for o in cand_out:
+        by_cand.setdefault(material_id(o.job.structure), []).append(o)
+    ranked = [_ranked(c, by_cand[c.key], stab.get(c.key), targets) for c in cands]
+    ranked.sort(
+        key=lambda r: rank_key(
+            r.e_hull, r.e_hull_std, config.stability_threshold, [r.targets.get(t.name) for t in targets], targets
+        )
+    )
+    ranked = [RankedCandidate(**{**r.__dict__, "rank": i + 1}) for i, r in enumerate(ranked)]
+    names = {material_id(r.structure): (r.name, r.source) for r in refs}
+    hull_points = [
+        HullPoint(
+            name=names.get(k, (k, ""))[0],
+            formula=_formula_of(k, refs, cands),
+            kind="reference" if k in names else "candidate",
+            formation_energy_per_atom=s.formation_energy_per_atom,
+            e_hull=s.e_hull,
+            source=names.get(k, ("", ""))[1],
+        )
+        for k, s in stab.items()
+    ]
+    failed = sum(r.status != "ok" for r in ranked)
+    n_cached = sum(o.cached for o in [*ref_out, *cand_out])
+    result = CampaignResult(
+        name=config.name,
+        elements=sorted(config.elements),
+        engine=config.engine,
+        engine_signature=get_engine(config.engine).signature,
+        n_generated=len(cands),
+        n_screened=len(cands) - failed,
+        n_failed=failed,
+        n_cached=n_cached,
+        wall_time_s=0.0,
+        candidates=ranked,
+        hull_points=sorted(hull_points, key=lambda h: (h.kind, h.e_hull)),
+        parameters=config.to_dict(),
+    )
+    return result, pd
+
+
+def _formula_of(key: str, refs: list[ReferencePhase], cands: list[_Cand]) -> str:
+    for r in refs:
+        if material_id(r.structure) == key:
+            return r.structure.composition.reduced_formula
+    for c in cands:
+        if c.key == key:
+            return c.structure.composition.reduced_formula
+    return key
+
+
+def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list[Target]) -> RankedCandidate:
+    base: dict[str, Any] = {
+        "rank": 0,
+        "candidate_id": c.key,
+        "formula": c.structure.composition.reduced_formula,
+        "origin": c.origin,
+        "n_atoms": len(c.structure),
+    }
+    bad = [o for o in outs if not o.ok]
+    if bad or stab is None:
+        status = "unsupported" if bad and bad[0].error_type == "UnsupportedElementError" else "failed"
+        return RankedCandidate(status=status, error=bad[0].error if bad else "no stability result", **base)
+    relaxed = Structure.from_dict(outs[0].result["structure"])  # type: ignore[index]
+    energies = [o.result["energy_per_atom_eV"] for o in outs]  # type: ignore[index]
+    import numpy as np
+
+    not_converged = [o.job.engine for o in outs if not o.result.get("converged", True)]  # type: ignore[union-attr]
+    props = {
+        "volume_per_atom": relaxed.volume / len(relaxed),
+        "density": float(relaxed.density),
+        "formation_energy_per_atom": stab.formation_energy_per_atom,
+        "e_hull": stab.e_hull,
+    }
+    return RankedCandidate(
+        status="ok",
+        error=(f"relaxation not converged within max_steps ({', '.join(not_converged)})" if not_converged else None),
+        spacegroup=_spacegroup(relaxed),
+        energy_per_atom=float(np.mean(energies)),
+        energy_per_atom_std=float(np.std(energies, ddof=1)) if len(energies) > 1 else None,
+        formation_energy_per_atom=stab.formation_energy_per_atom,
+        formation_energy_per_atom_std=stab.formation_energy_per_atom_std,
+        e_hull=stab.e_hull,
+        e_hull_std=stab.e_hull_std,
+        decomposition=stab.decomposition,
+        volume_per_atom=props["volume_per_atom"],
+        targets={t.name: props[t.name] for t in targets if t.name in props},
+        structure=relaxed.as_dict(),
+        **base,
+    )
+
+
+def _spacegroup(structure: Structure) -> str | None:
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        sga = SpacegroupAnalyzer(structure, symprec=0.1)
+        return f"{sga.get_space_group_symbol()} ({sga.get_space_group_number()})"
+    except Exception:
+        return None

@@ -1,0 +1,76 @@
+"""What a campaign produces: ranked candidates with energies, stability and their uncertainty."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    """One screened candidate.
+
+    Energies in eV/atom. ``*_std`` is the ensemble spread (sample standard deviation over the
+    members) or None for a single engine. ``e_hull`` is the energy above the convex hull built
+    from the reference phases and all screened candidates, with the same engine.
+    """
+
+    rank: int
+    candidate_id: str
+    formula: str
+    origin: str
+    status: str  # "ok", "failed" or "unsupported"
+    n_atoms: int
+    error: str | None = None
+    spacegroup: str | None = None
+    energy_per_atom: float | None = None
+    energy_per_atom_std: float | None = None
+    formation_energy_per_atom: float | None = None
+    formation_energy_per_atom_std: float | None = None
+    e_hull: float | None = None
+    e_hull_std: float | None = None
+    decomposition: str | None = None
+    volume_per_atom: float | None = None  # Å^3/atom, relaxed
+    targets: dict[str, float] = field(default_factory=dict)
+    structure: dict[str, Any] | None = None  # relaxed pymatgen Structure.as_dict()
+
+    def to_dict(self, with_structure: bool = True) -> dict[str, Any]:
+        d = asdict(self)
+        if not with_structure:
+            d.pop("structure")
+        return d
+
+
+@dataclass(frozen=True)
+class HullPoint:
+    """A phase on the hull plot: a reference or a candidate (energies in eV/atom)."""
+
+    name: str
+    formula: str
+    kind: str  # "reference" or "candidate"
+    formation_energy_per_atom: float
+    e_hull: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    """The outcome of one campaign run."""
+
+    name: str
+    elements: list[str]
+    engine: str  # engine spec, e.g. "chgnet" or "ensemble"
+    engine_signature: dict[str, Any]
+    n_generated: int
+    n_screened: int
+    n_failed: int
+    n_cached: int  # calculations found in the store, not recomputed
+    wall_time_s: float
+    candidates: list[RankedCandidate]
+    hull_points: list[HullPoint]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, with_structures: bool = False) -> dict[str, Any]:
+        d = asdict(self)
+        d["candidates"] = [c.to_dict(with_structures) for c in self.candidates]
+        return d

@@ -1,0 +1,84 @@
+"""CHGNet (Deng et al., Nat. Mach. Intell. 2023): weights ship in the ``chgnet`` wheel."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from ase import units
+from ase.stress import full_3x3_to_voigt_6_stress
+from ase.calculators.calculator import Calculator
+from pymatgen.core import Element, Structure
+
+from mattwin.engines.base import Engine, Evaluation
+from mattwin.materials.identity import canonical
+from mattwin.settings import get_settings
+
+#: model versions whose weights are inside the chgnet wheel
+CHGNET_MODELS = ("0.3.0", "0.2.0", "r2scan")
+
+
+@lru_cache(maxsize=4)
+def _load(model: str, device: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from chgnet.model import CHGNet
+
+        return CHGNet.load(model_name=model, use_device=device, verbose=False)
+
+
+class CHGNetEngine(Engine):
+    """CHGNet universal potential. Energies are MP-compatible GGA/GGA+U (eV per cell)."""
+
+    name = "chgnet"
+    fidelity = 1
+
+    def __init__(self, model: str = "0.3.0", device: str | None = None, batch_size: int = 16) -> None:
+        if model not in CHGNET_MODELS:
+            from mattwin.errors import EngineError
+
+            raise EngineError(f"chgnet: unknown model {model!r}; bundled models are {', '.join(CHGNET_MODELS)}")
+        self.model_name = model
+        self.device = device or get_settings().resolved_device()
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> Any:
+        return _load(self.model_name, self.device)
+
+    @property
+    def signature(self) -> dict[str, Any]:
+        import chgnet
+
+        return {"engine": "chgnet", "package": "chgnet", "version": chgnet.__version__, "model": self.model_name}
+
+    def supported_elements(self) -> frozenset[str]:
+        return frozenset(Element.from_Z(z).symbol for z in range(1, 95))
+
+    def calculator(self) -> Calculator:
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        return CHGNetCalculator(model=self.model, use_device=self.device)
+
+    def evaluate(self, structures: Sequence[Structure]) -> list[Evaluation]:
+        """Batched prediction through ``CHGNet.predict_structure`` (``batch_size`` graphs per call)."""
+        if not structures:
+            return []
+        structs = [canonical(s) for s in structures]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            preds = self.model.predict_structure(structs, task="efsm", batch_size=self.batch_size)
+        if isinstance(preds, dict):
+            preds = [preds]
+        return [
+            Evaluation(
+                energy=float(p["e"]) * len(s),
+                forces=np.asarray(p["f"], dtype=float),
+                stress=full_3x3_to_voigt_6_stress(np.asarray(p["s"], dtype=float)) * units.GPa,
+                extras={"magmoms": np.asarray(p["m"], dtype=float).tolist()},
+            )
+            for p, s in zip(preds, structs, strict=True)
+        ]

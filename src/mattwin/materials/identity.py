@@ -1,0 +1,68 @@
+"""Identity of a material: a canonical form, a stable hash, and ASE interop at the engine boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+from ase import Atoms
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+
+def canonical(structure: Structure) -> Structure:
+    """A copy with a right-handed lattice, ordered sites and fractional coordinates wrapped to [0, 1).
+
+    A left-handed lattice (negative determinant) flips the sign of the stress that several MLIPs
+    return, which makes cell relaxations run uphill; so every structure entering mattwin is
+    turned right-handed here by negating all three lattice vectors and the fractional
+    coordinates, which leaves every Cartesian position and the periodic lattice unchanged.
+    """
+    if not structure.is_ordered:
+        raise ValueError(
+            f"{structure.composition.reduced_formula}: partially occupied sites; "
+            "order the structure first (e.g. pymatgen OrderDisorderedStructureTransformation)"
+        )
+    matrix = np.array(structure.lattice.matrix)
+    frac = np.array(structure.frac_coords)
+    if np.linalg.det(matrix) < 0:
+        matrix, frac = -matrix, -frac
+    species = [site.specie for site in structure]
+    props = {k: v for k, v in structure.site_properties.items() if k in ("magmom", "selective_dynamics")}
+    out = Structure(matrix, species, np.mod(frac, 1.0), site_properties=props or None)
+    return out
+
+
+def material_id(structure: Structure, decimals: int = 3) -> str:
+    """A stable 16-hex-digit hash of species, cell (Å) and positions rounded to ``decimals``.
+
+    Two structures with the same id are the same calculation input; the looser "same material"
+    test (symmetry-equivalent settings, small displacements) is
+    :func:`mattwin.discovery.dedup.deduplicate`.
+    """
+    s = canonical(structure)
+    frac = np.mod(np.round(s.frac_coords, decimals), 1.0)
+    frac = np.where(np.isclose(frac, 1.0, atol=10.0 ** -decimals), 0.0, frac)
+    rows = sorted(
+        (str(site.specie), *[f"{x:.{decimals}f}" for x in f]) for site, f in zip(s, frac, strict=True)
+    )
+    payload = {
+        "lattice": [[f"{x:.{decimals}f}" for x in row] for row in s.lattice.matrix],
+        "sites": rows,
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return digest[:16]
+
+
+def to_atoms(structure: Structure) -> Atoms:
+    """ASE ``Atoms`` of a structure (periodic in 3D)."""
+    atoms = AseAtomsAdaptor.get_atoms(canonical(structure))
+    atoms.pbc = True
+    return atoms
+
+
+def from_atoms(atoms: Atoms) -> Structure:
+    """A canonical pymatgen ``Structure`` of ASE ``Atoms`` (calculator and constraints dropped)."""
+    plain = Atoms(atoms.get_chemical_symbols(), positions=atoms.positions, cell=atoms.cell, pbc=True)
+    return canonical(AseAtomsAdaptor.get_structure(plain))

@@ -1,0 +1,43 @@
+"""Settings in one place: environment variables ``MATTWIN_*`` read once, here.
+
+MATTWIN_DB      database URL or SQLite file path (default: ``mattwin.db`` in the working directory)
+MATTWIN_DEVICE  ``cpu``, ``cuda`` or ``auto`` (default ``auto``: CUDA when torch sees a GPU)
+MATTWIN_ENGINE  default engine name (default ``chgnet``)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _db_url(value: str) -> str:
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = field(default_factory=lambda: _db_url(os.environ.get("MATTWIN_DB", "mattwin.db")))
+    device: str = field(default_factory=lambda: os.environ.get("MATTWIN_DEVICE", "auto"))
+    engine: str = field(default_factory=lambda: os.environ.get("MATTWIN_ENGINE", "chgnet"))
+
+    def resolved_device(self) -> str:
+        """``cpu`` or ``cuda``: ``auto`` picks CUDA when torch sees a GPU."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment now."""
+    return Settings()
+
+
+def db_url_from(value: str | None) -> str:
+    """A database URL from a CLI value (path or URL), or from the environment when None."""
+    return get_settings().db_url if value is None else _db_url(value)

@@ -1,0 +1,96 @@
+"""Tables of the provenance store (SQLAlchemy Core; SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+materials = Table(
+    "materials",
+    metadata,
+    Column("id", String(32), primary_key=True, doc="material_id: hash of species, cell, positions"),
+    Column("formula", String(128), nullable=False, index=True),
+    Column("n_atoms", Integer, nullable=False),
+    Column("structure", Text, nullable=False, doc="pymatgen Structure JSON (Å)"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+calculations = Table(
+    "calculations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True, doc="hash(task, version, material, engine, params)"),
+    Column("task", String(64), nullable=False, index=True),
+    Column("material_id", String(32), nullable=False, index=True),
+    Column("engine_key", String(32), nullable=False, index=True),
+    Column("engine_signature", Text, nullable=False, doc="JSON: package, version, model, parameters"),
+    Column("params", Text, nullable=False, doc="JSON task parameters"),
+    Column("status", String(16), nullable=False, doc="done or failed"),
+    Column("result", Text, doc="JSON result with units in field names"),
+    Column("error", Text, doc="why it failed"),
+    Column("error_type", String(64)),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("wall_time_s", Float),
+    Column("host", String(128)),
+    Column("mattwin_version", String(32)),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(32), primary_key=True, doc="hash of the campaign definition"),
+    Column("name", String(128), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("result", Text, doc="JSON summary of the last finished run"),
+)
+
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("campaign_id", String(32), primary_key=True),
+    Column("material_id", String(32), primary_key=True),
+    Column("position", Integer, nullable=False, doc="order of generation"),
+    Column("origin", Text, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("score", Float, nullable=False),
+)
+
+references = Table(
+    "reference_phases",
+    metadata,
+    Column("material_id", String(32), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("formula", String(128), nullable=False),
+    Column("elements", String(256), nullable=False, doc="space-separated sorted symbols"),
+    Column("source", Text, nullable=False),
+    Column("relax_cell", Boolean, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("material_id", String(32), nullable=False, index=True),
+    Column("property", String(64), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("uncertainty", Float),
+    Column("source", Text, nullable=False),
+    Column("measured_at", DateTime(timezone=True)),
+    UniqueConstraint("material_id", "property", "source", name="uq_measurement"),
+)

@@ -1,0 +1,250 @@
+"""The provenance store and cache: every calculation, its inputs, engine signature, result and
+timing, written the moment it finishes. SQLite (WAL mode) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymatgen.core import Structure
+from sqlalchemy import Engine as SAEngine
+from sqlalchemy import create_engine, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mattwin.materials.identity import canonical, material_id
+from mattwin.settings import db_url_from
+from mattwin.store import schema
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CalculationRecord:
+    """One row of the calculations table, decoded."""
+
+    key: str
+    task: str
+    material_id: str
+    engine_signature: dict[str, Any]
+    params: dict[str, Any]
+    status: str
+    result: dict[str, Any] | None
+    error: str | None
+    error_type: str | None
+    wall_time_s: float | None
+    finished_at: datetime | None
+    host: str | None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Store:
+    """Materials, calculations, campaigns, candidates, reference phases and measurements.
+
+    ``url``: SQLAlchemy URL or SQLite path; None reads ``MATTWIN_DB`` (default ``mattwin.db``).
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = db_url_from(url)
+        self.engine: SAEngine = create_engine(self.url, future=True, pool_pre_ping=True)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        schema.metadata.create_all(self.engine)
+
+    # -- materials ---------------------------------------------------------------------------
+    def put_material(self, structure: Structure) -> str:
+        """Store a structure (idempotent); return its material id."""
+        s = canonical(structure)
+        mid = material_id(s)
+        row = {
+            "id": mid,
+            "formula": s.composition.reduced_formula,
+            "n_atoms": len(s),
+            "structure": json.dumps(s.as_dict()),
+            "created_at": _now(),
+        }
+        self._insert_ignore(schema.materials, row, "id")
+        return mid
+
+    def get_material(self, mid: str) -> Structure:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schema.materials.c.structure).where(schema.materials.c.id == mid)).first()
+        if row is None:
+            raise KeyError(f"no material {mid} in {self.url}")
+        return Structure.from_dict(json.loads(row[0]))
+
+    # -- calculations ------------------------------------------------------------------------
+    def lookup(self, key: str) -> CalculationRecord | None:
+        """The finished calculation with this key, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(schema.calculations).where(schema.calculations.c.key == key)).first()
+        return None if row is None else self._decode(row._mapping)
+
+    def record(
+        self,
+        *,
+        key: str,
+        task: str,
+        material_id: str,
+        engine_signature: dict[str, Any],
+        engine_key: str,
+        params: dict[str, Any],
+        status: str,
+        result: dict[str, Any] | None,
+        error: str | None = None,
+        error_type: str | None = None,
+        started_at: datetime | None = None,
+        wall_time_s: float | None = None,
+    ) -> None:
+        """Write one finished calculation now (a failed one replaces nothing that is done)."""
+        from mattwin import __version__
+
+        row = {
+            "key": key,
+            "task": task,
+            "material_id": material_id,
+            "engine_key": engine_key,
+            "engine_signature": json.dumps(engine_signature, sort_keys=True, default=str),
+            "params": json.dumps(params, sort_keys=True),
+            "status": status,
+            "result": None if result is None else json.dumps(result),
+            "error": error,
+            "error_type": error_type,
+            "started_at": started_at,
+            "finished_at": _now(),
+            "wall_time_s": wall_time_s,
+            "host": socket.gethostname(),
+            "mattwin_version": __version__,
+        }
+        with self.engine.begin() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(schema.calculations).values(**row))
+            except IntegrityError:
+                if status == "done":  # a done result replaces an earlier failure
+                    conn.execute(
+                        update(schema.calculations).where(schema.calculations.c.key == key).values(**row)
+                    )
+
+    def calculations(self, task: str | None = None, status: str | None = None) -> list[CalculationRecord]:
+        q = select(schema.calculations).order_by(schema.calculations.c.id)
+        if task:
+            q = q.where(schema.calculations.c.task == task)
+        if status:
+            q = q.where(schema.calculations.c.status == status)
+        with self.engine.connect() as conn:
+            return [self._decode(r._mapping) for r in conn.execute(q)]
+
+    def count_calculations(self) -> int:
+        return len(self.calculations())
+
+    @staticmethod
+    def _decode(m: Any) -> CalculationRecord:
+        return CalculationRecord(
+            key=m["key"],
+            task=m["task"],
+            material_id=m["material_id"],
+            engine_signature=json.loads(m["engine_signature"]),
+            params=json.loads(m["params"]),
+            status=m["status"],
+            result=None if m["result"] is None else json.loads(m["result"]),
+            error=m["error"],
+            error_type=m["error_type"],
+            wall_time_s=m["wall_time_s"],
+            finished_at=m["finished_at"],
+            host=m["host"],
+        )
+
+    # -- campaigns and candidates -------------------------------------------------------------
+    def save_campaign(self, campaign_id: str, name: str, config: dict[str, Any]) -> None:
+        row = {"id": campaign_id, "name": name, "config": json.dumps(config, sort_keys=True), "created_at": _now()}
+        self._insert_ignore(schema.campaigns, row, "id")
+
+    def save_campaign_result(self, campaign_id: str, result: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.campaigns)
+                .where(schema.campaigns.c.id == campaign_id)
+                .values(result=json.dumps(result, default=str))
+            )
+
+    def add_candidates(self, campaign_id: str, rows: Sequence[tuple[Structure, str, str, float]]) -> None:
+        """Record the generated candidates of a campaign: (structure, origin, method, score) in order."""
+        for position, (structure, origin, method, score) in enumerate(rows):
+            mid = self.put_material(structure)
+            row = {
+                "campaign_id": campaign_id,
+                "material_id": mid,
+                "position": position,
+                "origin": origin,
+                "method": method,
+                "score": float(score),
+            }
+            self._insert_ignore(schema.candidates, row, "campaign_id", "material_id")
+
+    def campaign_candidates(self, campaign_id: str) -> list[tuple[Structure, str, str, float]]:
+        """Candidates of a campaign in generation order; empty when it has none yet."""
+        c, m = schema.candidates, schema.materials
+        q = (
+            select(m.c.structure, c.c.origin, c.c.method, c.c.score)
+            .join(m, m.c.id == c.c.material_id)
+            .where(c.c.campaign_id == campaign_id)
+            .order_by(c.c.position)
+        )
+        with self.engine.connect() as conn:
+            return [(Structure.from_dict(json.loads(r[0])), r[1], r[2], r[3]) for r in conn.execute(q)]
+
+    # -- reference phases ---------------------------------------------------------------------
+    def add_reference(self, structure: Structure, name: str, source: str, relax_cell: bool = True) -> str:
+        mid = self.put_material(structure)
+        els = " ".join(sorted(e.symbol for e in structure.composition.elements))
+        row = {
+            "material_id": mid,
+            "name": name,
+            "formula": structure.composition.reduced_formula,
+            "elements": els,
+            "source": source,
+            "relax_cell": relax_cell,
+            "added_at": _now(),
+        }
+        self._insert_ignore(schema.references, row, "material_id")
+        return mid
+
+    def references(self, elements: Iterable[str] | None = None) -> list[tuple[Structure, str, str, bool]]:
+        """User reference phases (structure, name, source, relax_cell) whose elements lie in ``elements``."""
+        r, m = schema.references, schema.materials
+        q = select(m.c.structure, r.c.name, r.c.source, r.c.relax_cell, r.c.elements).join(
+            m, m.c.id == r.c.material_id
+        )
+        allowed = None if elements is None else set(elements)
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(q.order_by(r.c.added_at)))
+        return [
+            (Structure.from_dict(json.loads(s)), n, src, bool(rc))
+            for s, n, src, rc, els in rows
+            if allowed is None or set(els.split()) <= allowed
+        ]
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _insert_ignore(self, table: Any, row: dict[str, Any], *pk: str) -> None:
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(*[table.c[k] for k in pk]).where(*[table.c[k] == row[k] for k in pk]))
+            if exists.first() is not None:
+                return
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table).values(**row))
+            except IntegrityError:  # a concurrent writer got there first
+                pass
