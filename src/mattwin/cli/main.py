@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -37,6 +39,13 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+@contextlib.contextmanager
+def _stdout_for_results_only() -> Iterator[None]:
+    """Libraries that print go to stderr, so ``--json`` output on stdout stays parseable."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
 def _quiet_libraries() -> None:
     import logging
     import warnings
@@ -59,7 +68,8 @@ def energy(
     from mattwin.errors import MattwinError
 
     try:
-        rep = run(file, engine=engine, store=_store(db))
+        with _stdout_for_results_only():
+            rep = run(file, engine=engine, store=_store(db))
     except MattwinError as exc:
         _fail(exc)
     if as_json:
@@ -89,7 +99,10 @@ def relax(
     from mattwin.errors import MattwinError
 
     try:
-        rep = run(file, engine=engine, fmax=fmax, max_steps=steps, relax_cell=not fix_cell, store=_store(db), out=out)
+        with _stdout_for_results_only():
+            rep = run(
+                file, engine=engine, fmax=fmax, max_steps=steps, relax_cell=not fix_cell, store=_store(db), out=out
+            )
     except MattwinError as exc:
         _fail(exc)
     if as_json:
@@ -143,7 +156,7 @@ def discover(
             cfg = CampaignConfig(elements=tuple(elements)).replace(**overrides)
         else:
             _fail(ValueError("give a campaign TOML file or --elements"))
-        with CampaignProgress(console) as progress:
+        with CampaignProgress(console) as progress, _stdout_for_results_only():
             result = run(cfg, store=_store(db), report_dir=report, progress=progress)
     except MattwinError as exc:
         _fail(exc)
@@ -183,7 +196,8 @@ def refs_add(
     from mattwin.errors import MattwinError
 
     try:
-        phases = add_references(path, store=_store(db))
+        with _stdout_for_results_only():
+            phases = add_references(path, store=_store(db))
     except MattwinError as exc:
         _fail(exc)
     if as_json:

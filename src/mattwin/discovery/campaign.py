@@ -88,12 +88,10 @@ def _run(jobs: list[Job], store: Store, stage: str, progress: Progress | None) -
 def run_campaign(
     config: CampaignConfig, store: Store | None = None, progress: Progress | None = None
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
-    """Run (or resume) a campaign; return its ranked result and the hull (None when it failed)."""
+    """Run (or resume) a campaign; return its ranked result and the hull of the member-mean energies."""
     t0 = time.perf_counter()
     store = store or Store()
-    targets = [Target.parse(t) for t in config.targets]
-    specs = member_specs(config.engine)
-    for spec in specs:
+    for spec in member_specs(config.engine):
         get_engine(spec)  # fail early on an unknown engine or model
     store.save_campaign(config.campaign_id, config.name, config.to_dict())
     if progress:
@@ -102,7 +100,39 @@ def run_campaign(
     cands = _candidates(config, store, refs)
     if progress:
         progress("generate", 1, 1, f"{len(cands)} candidates")
+    result, pd = screen(config, cands, refs, store, progress)
+    result = CampaignResult(**{**result.__dict__, "wall_time_s": time.perf_counter() - t0})
+    store.save_campaign_result(config.campaign_id, result.to_dict(with_structures=False))
+    return result, pd
 
+
+def assess_stability(
+    structures: list[Structure],
+    engine: str = "chgnet",
+    store: Store | None = None,
+    fmax: float = 0.05,
+    max_steps: int = 500,
+    elements: list[str] | None = None,
+) -> tuple[CampaignResult, PhaseDiagram | None]:
+    """Relax your own structures and the reference phases of their chemical space with ``engine`` and
+    return their formation energies and E_hull (eV/atom), ranked, as a campaign result."""
+    els = elements or sorted({e.symbol for s in structures for e in s.composition.elements})
+    config = CampaignConfig(elements=tuple(els), name="assess", engine=engine, fmax=fmax, max_steps=max_steps)
+    store = store or Store()
+    cands = [_Cand(s, "user structure", "user", 0.0) for s in structures]
+    return screen(config, cands, campaign_references(config, store), store)
+
+
+def screen(
+    config: CampaignConfig,
+    cands: list[_Cand],
+    refs: list[ReferencePhase],
+    store: Store,
+    progress: Progress | None = None,
+) -> tuple[CampaignResult, PhaseDiagram | None]:
+    """Relax references and candidates with every member engine (through the cache), then judge."""
+    targets = [Target.parse(t) for t in config.targets]
+    specs = member_specs(config.engine)
     relax_params = {"fmax": config.fmax, "max_steps": config.max_steps}
     ref_jobs = [
         Job("relax", r.structure, spec, {**relax_params, "relax_cell": r.relax_cell}, label=r.name)
@@ -116,10 +146,7 @@ def run_campaign(
     ]
     ref_out = _run(ref_jobs, store, "references", progress)
     cand_out = _run(cand_jobs, store, "candidates", progress)
-    result, pd = _judge(config, specs, refs, cands, ref_out, cand_out, targets)
-    result = CampaignResult(**{**result.__dict__, "wall_time_s": time.perf_counter() - t0})
-    store.save_campaign_result(config.campaign_id, result.to_dict(with_structures=False))
-    return result, pd
+    return _judge(config, specs, refs, cands, ref_out, cand_out, targets)
 
 
 def _phases(refs, cands, ref_out, cand_out, spec) -> list[PhaseEnergy]:  # type: ignore[no-untyped-def]

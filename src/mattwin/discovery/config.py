@@ -12,6 +12,8 @@ from typing import Any
 from mattwin.errors import CampaignError
 
 _SECTIONS = ("campaign", "generate", "screen", "rank")
+#: candidate properties a campaign can rank the near-stable candidates by
+TARGET_FIELDS = ("volume_per_atom", "density", "formation_energy_per_atom", "e_hull")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ class CampaignConfig:
             raise CampaignError("campaign: no elements given; name the chemical space, e.g. --elements Li Fe P O")
         if self.max_atoms < 1 or self.budget < 1 or self.max_steps < 1 or self.fmax <= 0:
             raise CampaignError("campaign: max_atoms, budget and max_steps must be positive, fmax > 0")
+        for t in self.targets:
+            name, _, goal = t.partition(":")
+            if name not in TARGET_FIELDS or goal not in ("", "min", "max"):
+                raise CampaignError(
+                    f"campaign: target {t!r} is not FIELD[:min|max] with FIELD one of {', '.join(TARGET_FIELDS)}"
+                )
 
     @property
     def campaign_id(self) -> str:

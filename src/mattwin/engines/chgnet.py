@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,7 +29,8 @@ def _load(model: str, device: str) -> Any:
         warnings.simplefilter("ignore")
         from chgnet.model import CHGNet
 
-        return CHGNet.load(model_name=model, use_device=device, verbose=False)
+        with contextlib.redirect_stdout(io.StringIO()):
+            return CHGNet.load(model_name=model, use_device=device, verbose=False)
 
 
 class CHGNetEngine(Engine):
@@ -61,7 +64,8 @@ class CHGNetEngine(Engine):
     def calculator(self) -> Calculator:
         from chgnet.model.dynamics import CHGNetCalculator
 
-        return CHGNetCalculator(model=self.model, use_device=self.device)
+        with contextlib.redirect_stdout(io.StringIO()):  # CHGNet prints its device on stdout
+            return CHGNetCalculator(model=self.model, use_device=self.device)
 
     def evaluate(self, structures: Sequence[Structure]) -> list[Evaluation]:
         """Batched prediction through ``CHGNet.predict_structure`` (``batch_size`` graphs per call)."""

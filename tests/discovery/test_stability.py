@@ -1,0 +1,69 @@
+"""Physics of the judge step with CHGNet: known compounds sit on (or within 25 meV/atom of) the hull
+of their chemical system built from the shipped reference phases; hypothetical polymorphs sit above."""
+
+from __future__ import annotations
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from mattwin.discovery.campaign import assess_stability
+from mattwin.discovery.references import builtin_references
+from mattwin.store import Store
+
+TOL = 0.025  # eV/atom
+
+
+def _by_formula(result, formula):  # type: ignore[no-untyped-def]
+    return [c for c in result.candidates if c.formula == formula]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return Store(str(tmp_path_factory.mktemp("stab") / "stab.db"))
+
+
+def _ref(formula: str, elements: list[str]) -> Structure:
+    return next(r.structure for r in builtin_references(elements) if r.formula == formula)
+
+
+@pytest.mark.slow
+def test_nacl_on_hull_and_cscl_type_nacl_above(store):
+    rocksalt = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    cscl_type = Structure(Lattice.cubic(3.35), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    result, _ = assess_stability([rocksalt.get_primitive_structure(), cscl_type], store=store)
+    rs, b2 = sorted(_by_formula(result, "NaCl"), key=lambda c: c.e_hull)
+    assert rs.status == "ok" and rs.e_hull <= TOL
+    assert rs.formation_energy_per_atom < -1.5  # experiment: -2.13 eV/atom (-411 kJ/mol)
+    assert b2.spacegroup.startswith("Pm-3m") and b2.e_hull > rs.e_hull + 0.01
+
+
+@pytest.mark.slow
+def test_mgo_on_hull(store):
+    mgo = Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.21), ["Mg", "O"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    wurtzite_like = Structure.from_spacegroup(
+        "P6_3mc", Lattice.hexagonal(3.30, 5.25), ["Mg", "O"], [[1 / 3, 2 / 3, 0], [1 / 3, 2 / 3, 0.38]]
+    )
+    result, _ = assess_stability([mgo.get_primitive_structure(), wurtzite_like], store=store)
+    rocksalt = min(_by_formula(result, "MgO"), key=lambda c: c.e_hull)
+    assert rocksalt.spacegroup.startswith("Fm-3m") and rocksalt.e_hull <= TOL
+    assert rocksalt.formation_energy_per_atom < -2.5  # experiment: -3.11 eV/atom (-601.6 kJ/mol)
+    other = max(_by_formula(result, "MgO"), key=lambda c: c.e_hull)
+    assert other.e_hull > 0.03
+
+
+@pytest.mark.slow
+def test_olivine_lifepo4_on_hull_and_antisite_polymorph_above(store):
+    els = ["Li", "Fe", "P", "O"]
+    olivine = _ref("LiFePO4", els)
+    # hypothetical: swap every Li with its nearest Fe (full antisite disorder of the olivine)
+    swapped = olivine.copy()
+    li = [i for i, s in enumerate(swapped) if s.specie.symbol == "Li"]
+    fe = [i for i, s in enumerate(swapped) if s.specie.symbol == "Fe"]
+    for i, j in zip(li, fe, strict=True):
+        swapped.replace(i, "Fe", swapped[i].frac_coords)
+        swapped.replace(j, "Li", swapped[j].frac_coords)
+    result, _ = assess_stability([olivine, swapped], store=store, fmax=0.1, max_steps=300)
+    rows = sorted(_by_formula(result, "LiFePO4"), key=lambda c: c.e_hull)
+    assert len(rows) == 2 and all(r.status == "ok" for r in rows)
+    assert rows[0].e_hull <= TOL, rows[0].decomposition
+    assert rows[1].e_hull > rows[0].e_hull + 0.02
