@@ -40,15 +40,28 @@ def main() -> None:
     from mattwin.discovery.references import builtin_references
     from mattwin.store import Store
 
-    cfg = CampaignConfig(elements=tuple(args.elements), name="bench", max_atoms=args.max_atoms,
-                         budget=args.budget, fmax=args.fmax, max_steps=args.steps)
+    cfg = CampaignConfig(
+        elements=tuple(args.elements),
+        name="bench",
+        max_atoms=args.max_atoms,
+        budget=args.budget,
+        fmax=args.fmax,
+        max_steps=args.steps,
+    )
     refs = builtin_references(args.elements)
     t = time.perf_counter()
-    cands = generate_candidates(args.elements, max_atoms=args.max_atoms, budget=args.budget,
-                                prototypes_extra=[r.structure for r in refs], exclude=[r.structure for r in refs])
+    cands = generate_candidates(
+        args.elements,
+        max_atoms=args.max_atoms,
+        budget=args.budget,
+        prototypes_extra=[r.structure for r in refs],
+        exclude=[r.structure for r in refs],
+    )
     t_gen = time.perf_counter() - t
-    print(f"generated            {len(cands)} candidates in {t_gen:.1f} s "
-          f"({len({c.formula for c in cands})} formulas, {len(refs)} reference phases)")
+    print(
+        f"generated            {len(cands)} candidates in {t_gen:.1f} s "
+        f"({len({c.formula for c in cands})} formulas, {len(refs)} reference phases)"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(str(Path(tmp) / "bench.db"))
@@ -59,14 +72,18 @@ def main() -> None:
         ok = [c for c in result.candidates if c.status == "ok"]
         on_hull = [c for c in ok if c.e_hull is not None and c.e_hull <= cfg.stability_threshold]
         rate = n_relax / t_run * 60
-        print(f"mattwin first run    {n_relax} relaxations ({len(refs)} references + {len(result.candidates)} "
-              f"candidates) in {t_run:.0f} s = {rate:.1f} relaxed/min")
+        print(
+            f"mattwin first run    {n_relax} relaxations ({len(refs)} references + {len(result.candidates)} "
+            f"candidates) in {t_run:.0f} s = {rate:.1f} relaxed/min"
+        )
         print(f"failed               {result.n_failed}")
         print(f"on hull (<=25 meV)   {len(on_hull)}/{len(ok)} = {len(on_hull) / max(len(ok), 1):.2f}")
         t = time.perf_counter()
         again, _ = run_campaign(cfg, store=store)
         t_again = time.perf_counter() - t
-        print(f"mattwin rerun        {again.n_cached} cached, {t_again:.1f} s (x{t_run / t_again:.0f} faster)")
+        print(
+            f"mattwin rerun        {again.n_cached} cached, {t_again:.1f} s (x{t_run / t_again:.0f} faster)"
+        )
         jobs = store.calculations()
         mean_job = sum(j.wall_time_s or 0 for j in jobs) / len(jobs)
 
@@ -80,11 +97,15 @@ def main() -> None:
         opt.relax(s, fmax=args.fmax, steps=args.steps, verbose=False)
     t_base = time.perf_counter() - t
     base_rate = len(subset) / t_base * 60
-    ours = [j.wall_time_s for j in jobs if j.material_id in {__import__("mattwin").material_id(s) for s in subset}]
+    ours = [
+        j.wall_time_s for j in jobs if j.material_id in {__import__("mattwin").material_id(s) for s in subset}
+    ]
     our_rate = len(ours) / sum(ours) * 60 if ours else float("nan")
     print(f"baseline (CHGNet StructOptimizer loop) {len(subset)} relaxations: {base_rate:.1f} relaxed/min")
-    print(f"mattwin on the same {len(ours)} structures: {our_rate:.1f} relaxed/min "
-          f"(ratio mattwin/baseline = {our_rate / base_rate:.2f}); mean job {mean_job:.1f} s")
+    print(
+        f"mattwin on the same {len(ours)} structures: {our_rate:.1f} relaxed/min "
+        f"(ratio mattwin/baseline = {our_rate / base_rate:.2f}); mean job {mean_job:.1f} s"
+    )
     print(f"peak memory          {_peak_rss_mb():.0f} MB (max RSS of this process)")
 
 

@@ -25,7 +25,9 @@ def nacl() -> Structure:
 @pytest.fixture
 def cu_fcc() -> Structure:
     """fcc Cu, primitive cell, a = 3.61 Å."""
-    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(3.61), ["Cu"], [[0, 0, 0]]).get_primitive_structure()
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(3.61), ["Cu"], [[0, 0, 0]]
+    ).get_primitive_structure()
 
 
 @pytest.fixture

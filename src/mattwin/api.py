@@ -94,7 +94,9 @@ class RelaxReport:
         return d
 
 
-def energy(material: Structure | str | Path, engine: str = "chgnet", store: Store | None = None) -> EnergyReport:
+def energy(
+    material: Structure | str | Path, engine: str = "chgnet", store: Store | None = None
+) -> EnergyReport:
     """Single-point energy of a structure (or file) with ``engine``; an ensemble gives mean and spread."""
     s, src = _structure(material)
     store = store or Store()
@@ -184,7 +186,9 @@ def discover(
     return result
 
 
-def write_campaign_report(result: CampaignResult, out_dir: str | Path, pd: PhaseDiagram | None = None) -> Path:
+def write_campaign_report(
+    result: CampaignResult, out_dir: str | Path, pd: PhaseDiagram | None = None
+) -> Path:
     """Write ``report.html`` with the ranked table, hull plot and CIFs into ``out_dir``."""
     from mattwin.report.html import write_report
 

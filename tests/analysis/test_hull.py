@@ -36,7 +36,12 @@ def test_a_new_low_phase_joins_the_hull_and_lifts_a_neighbour_off_it():
 
 def test_missing_elemental_reference_is_named():
     with pytest.raises(ValueError, match="no elemental reference phase for Cl"):
-        stability([PhaseEnergy("a", "Na", Composition("Na"), -1.0), PhaseEnergy("ab", "NaCl", Composition("NaCl"), -3)])
+        stability(
+            [
+                PhaseEnergy("a", "Na", Composition("Na"), -1.0),
+                PhaseEnergy("ab", "NaCl", Composition("NaCl"), -3),
+            ]
+        )
 
 
 def test_ensemble_spread_is_the_member_standard_deviation():
@@ -55,4 +60,9 @@ def test_rank_key_puts_near_stable_first_and_orders_them_by_target():
     unstable = rank_key(0.1, None, 0.025, [40.0], t)
     failed = rank_key(None, None, 0.025, [None], t)
     assert sorted([unstable, failed, stable_small, uncertain, stable_big]) == [
-        uncertain, stable_big, stable_small, unstable, failed]
+        uncertain,
+        stable_big,
+        stable_small,
+        unstable,
+        failed,
+    ]

@@ -20,7 +20,9 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_relax_prints_json_and_writes_the_structure(tmp_path):
-    si = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.60), ["Si"], [[0, 0, 0]]).get_primitive_structure()
+    si = Structure.from_spacegroup(
+        "Fd-3m", Lattice.cubic(5.60), ["Si"], [[0, 0, 0]]
+    ).get_primitive_structure()
     write_structure(si, tmp_path / "POSCAR")
     proc = _run(["relax", "POSCAR", "--out", "relaxed.cif", "--json", "--db", "cli.db"], tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -55,3 +57,31 @@ def test_energy_json_units(tmp_path, nacl):
     data = json.loads(proc.stdout)
     assert data["n_atoms"] == 8 and data["energy_eV"] == pytest.approx(8 * data["energy_per_atom_eV"])
     assert -4.0 < data["energy_per_atom_eV"] < -3.0  # MP-compatible NaCl is about -3.4 eV/atom
+
+
+def test_multi_value_options_are_typed_like_scientists_type_them():
+    from mattwin.cli.main import expand_multi_value_options
+
+    argv = ["discover", "--elements", "Li", "Fe", "P", "O", "--budget", "3", "--target", "density:max"]
+    assert expand_multi_value_options(argv) == [
+        "discover",
+        "--elements",
+        "Li",
+        "--elements",
+        "Fe",
+        "--elements",
+        "P",
+        "--elements",
+        "O",
+        "--budget",
+        "3",
+        "--target",
+        "density:max",
+    ]
+    assert expand_multi_value_options(["discover", "--elements", "Na", "Cl", "camp.toml"])[-1] == "camp.toml"
+
+
+def test_unknown_element_in_discover_is_a_clear_error(tmp_path):
+    proc = _run(["discover", "--elements", "Li", "Xx", "--db", "cli.db"], tmp_path)
+    assert proc.returncode == 2
+    assert "Xx" in proc.stderr and "Traceback" not in proc.stderr

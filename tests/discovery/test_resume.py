@@ -30,8 +30,17 @@ def _done(db: Path) -> dict[str, str]:
 
 
 def _discover(tmp_path: Path, db: Path) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "mattwin.cli.main", *ARGS, "--db", str(db), "--json",
-           "--report", str(tmp_path / "report")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mattwin.cli.main",
+        *ARGS,
+        "--db",
+        str(db),
+        "--json",
+        "--report",
+        str(tmp_path / "report"),
+    ]
     return subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -42,7 +51,9 @@ def test_kill_9_then_resume_loses_nothing(tmp_path):
     deadline = time.time() + 600
     while len(_done(db)) < 3 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.5)
-    assert proc.poll() is None, "the campaign finished before it could be killed: " + proc.stderr.read()[-2000:]
+    assert proc.poll() is None, (
+        "the campaign finished before it could be killed: " + proc.stderr.read()[-2000:]
+    )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = _done(db)
@@ -69,4 +80,6 @@ def test_kill_9_then_resume_loses_nothing(tmp_path):
     n_jobs = again["n_cached"]
     con = sqlite3.connect(db)
     assert n_jobs == con.execute("select count(*) from calculations").fetchone()[0]
-    assert [c["candidate_id"] for c in again["candidates"]] == [c["candidate_id"] for c in result["candidates"]]
+    assert [c["candidate_id"] for c in again["candidates"]] == [
+        c["candidate_id"] for c in result["candidates"]
+    ]

@@ -28,7 +28,9 @@ def _ref(formula: str, elements: list[str]) -> Structure:
 
 @pytest.mark.slow
 def test_nacl_on_hull_and_cscl_type_nacl_above(store):
-    rocksalt = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    rocksalt = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
     cscl_type = Structure(Lattice.cubic(3.35), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     result, _ = assess_stability([rocksalt.get_primitive_structure(), cscl_type], store=store)
     rs, b2 = sorted(_by_formula(result, "NaCl"), key=lambda c: c.e_hull)
@@ -67,3 +69,16 @@ def test_olivine_lifepo4_on_hull_and_antisite_polymorph_above(store):
     assert len(rows) == 2 and all(r.status == "ok" for r in rows)
     assert rows[0].e_hull <= TOL, rows[0].decomposition
     assert rows[1].e_hull > rows[0].e_hull + 0.02
+
+
+@pytest.mark.slow
+def test_a_bad_candidate_is_marked_failed_and_the_others_are_judged(store):
+    good = Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    overlapping = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.01, 0, 0]])
+    result, _ = assess_stability([good.get_primitive_structure(), overlapping], store=store)
+    by_status = {c.status: c for c in result.candidates}
+    assert by_status["ok"].e_hull <= TOL
+    assert "overlapping atoms" in by_status["failed"].error
+    assert result.candidates[-1].status == "failed"  # failures rank last
+    # the rock-salt candidate relaxes into the shipped reference phase, and says so
+    assert by_status["ok"].duplicate_of == "reference NaCl rock salt"

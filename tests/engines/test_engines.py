@@ -37,7 +37,9 @@ def test_unsupported_element_reason_names_engine_and_element():
 def test_stress_is_the_strain_derivative_of_the_energy_even_for_left_handed_input(spec):
     """sigma_ii = (1/V) dE/d(eps_ii): checked by finite differences on a strained, left-handed cell
     (a left-handed lattice flips the sign of CHGNet's stress unless mattwin canonicalises it)."""
-    si = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.60), ["Si"], [[0, 0, 0]]).get_primitive_structure()
+    si = Structure.from_spacegroup(
+        "Fd-3m", Lattice.cubic(5.60), ["Si"], [[0, 0, 0]]
+    ).get_primitive_structure()
     m = si.lattice.matrix
     left = Structure(Lattice(m[[1, 0, 2]]), si.species, si.frac_coords[:, [1, 0, 2]])
     engine = get_engine(spec)

@@ -9,8 +9,17 @@ from mattwin.store import Store
 
 def _record(store: Store, key: str, status: str, result=None, error=None):  # type: ignore[no-untyped-def]
     store.record(
-        key=key, task="static", material_id="m1", engine_signature={"engine": "emt"}, engine_key="e1",
-        params={}, status=status, result=result, error=error, error_type="X" if error else None, wall_time_s=0.1,
+        key=key,
+        task="static",
+        material_id="m1",
+        engine_signature={"engine": "emt"},
+        engine_key="e1",
+        params={},
+        status=status,
+        result=result,
+        error=error,
+        error_type="X" if error else None,
+        wall_time_s=0.1,
     )
 
 

@@ -20,7 +20,9 @@ def _conventional_a(structure: Structure) -> float:
 
 @pytest.mark.parametrize("spec", ["chgnet", "sevenn"])
 def test_si_diamond_relaxes_to_experimental_lattice_constant(spec):
-    start = Structure.from_spacegroup("Fd-3m", Lattice.cubic(5.70), ["Si"], [[0, 0, 0]]).get_primitive_structure()
+    start = Structure.from_spacegroup(
+        "Fd-3m", Lattice.cubic(5.70), ["Si"], [[0, 0, 0]]
+    ).get_primitive_structure()
     res = relax(start, get_engine(spec))
     assert res.converged
     assert _conventional_a(res.final_structure) == pytest.approx(5.43, rel=0.015)
@@ -49,8 +51,12 @@ class _NaNCalculator(Calculator):
     def calculate(self, atoms=None, properties=None, system_changes=all_changes):  # type: ignore[no-untyped-def]
         super().calculate(atoms, properties, system_changes)
         n = len(self.atoms)
-        self.results = {"energy": float("nan"), "free_energy": float("nan"),
-                        "forces": np.full((n, 3), np.nan), "stress": np.zeros(6)}
+        self.results = {
+            "energy": float("nan"),
+            "free_energy": float("nan"),
+            "forces": np.full((n, 3), np.nan),
+            "stress": np.zeros(6),
+        }
 
 
 class _NaNEngine(EMTEngine):

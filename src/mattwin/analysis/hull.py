@@ -57,7 +57,10 @@ def build_phase_diagram(phases: Sequence[PhaseEnergy]) -> PhaseDiagram:
 def _decomposition(pd: PhaseDiagram, p: PhaseEnergy, names: dict[str, str]) -> str:
     decomp = pd.get_decomposition(p.composition)
     parts = sorted(decomp.items(), key=lambda kv: -kv[1])
-    return " + ".join(f"{frac:.2f} {names.get(e.name, e.composition.reduced_formula)}" for e, frac in parts)
+    return " + ".join(
+        f"{frac:.2f} {names.get(str(getattr(e, 'name', '')), e.composition.reduced_formula)}"
+        for e, frac in parts
+    )
 
 
 def stability(phases: Sequence[PhaseEnergy]) -> tuple[PhaseDiagram, dict[str, Stability]]:

@@ -6,8 +6,8 @@ import contextlib
 import json
 import os
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,8 +19,13 @@ refs_app = typer.Typer(no_args_is_help=True, help="Reference phases (competing p
 app.add_typer(refs_app, name="refs")
 console = Console(stderr=True)
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or database URL (default: $MATTWIN_DB or mattwin.db)")]
-EngineOpt = Annotated[str, typer.Option("--engine", "-e", help="chgnet, chgnet:0.2.0, sevenn:7net-0, sevenn:7net-l3i5, ensemble")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="SQLite path or database URL (default: $MATTWIN_DB or mattwin.db)")
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", "-e", help="chgnet, chgnet:0.2.0, sevenn:7net-0, sevenn:7net-l3i5, ensemble"),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
 
 
@@ -76,7 +81,9 @@ def energy(
         _print_json(rep.to_dict())
         return
     std = f" ± {rep.energy_per_atom_std_eV:.4f}" if rep.energy_per_atom_std_eV is not None else ""
-    console.print(f"[bold]{rep.formula}[/] ({rep.n_atoms} atoms) with {rep.engine}{' (cached)' if rep.cached else ''}")
+    console.print(
+        f"[bold]{rep.formula}[/] ({rep.n_atoms} atoms) with {rep.engine}{' (cached)' if rep.cached else ''}"
+    )
     console.print(f"  energy        {rep.energy_eV:.4f} eV   ({rep.energy_per_atom_eV:.4f}{std} eV/atom)")
     console.print(f"  max force     {rep.max_force_eV_A:.4f} eV/Å")
     console.print(f"  stress        {', '.join(f'{x:.3f}' for x in rep.stress_GPa)} GPa (xx yy zz yz xz xy)")
@@ -85,7 +92,9 @@ def energy(
 @app.command()
 def relax(
     file: Annotated[Path, typer.Argument(help="structure file: CIF, POSCAR, extxyz")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="write the relaxed structure (.cif, .vasp, .extxyz)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write the relaxed structure (.cif, .vasp, .extxyz)")
+    ] = None,
     engine: EngineOpt = "chgnet",
     fmax: Annotated[float, typer.Option(help="force criterion, eV/Å")] = 0.05,
     steps: Annotated[int, typer.Option(help="maximum optimiser steps")] = 500,
@@ -101,7 +110,13 @@ def relax(
     try:
         with _stdout_for_results_only():
             rep = run(
-                file, engine=engine, fmax=fmax, max_steps=steps, relax_cell=not fix_cell, store=_store(db), out=out
+                file,
+                engine=engine,
+                fmax=fmax,
+                max_steps=steps,
+                relax_cell=not fix_cell,
+                store=_store(db),
+                out=out,
             )
     except MattwinError as exc:
         _fail(exc)
@@ -115,7 +130,9 @@ def relax(
     console.print(f"  energy     {rep.energy_eV:.4f} eV   ({rep.energy_per_atom_eV:.4f}{std} eV/atom)")
     console.print(f"  lattice    a={a:.4f} b={b:.4f} c={c:.4f} Å   α={al:.2f} β={be:.2f} γ={ga:.2f}°")
     console.print(f"  volume     {rep.volume_A3:.3f} Å³")
-    console.print(f"  converged  {rep.converged} after {rep.n_steps} steps (max force {rep.max_force_eV_A:.4f} eV/Å)")
+    console.print(
+        f"  converged  {rep.converged} after {rep.n_steps} steps (max force {rep.max_force_eV_A:.4f} eV/Å)"
+    )
     if out:
         console.print(f"  wrote      {out}")
 
@@ -123,13 +140,25 @@ def relax(
 @app.command()
 def discover(
     campaign: Annotated[Path | None, typer.Argument(help="campaign TOML file (optional)")] = None,
-    elements: Annotated[list[str] | None, typer.Option("--elements", help="chemical space, e.g. Li Fe P O")] = None,
+    elements: Annotated[
+        list[str] | None, typer.Option("--elements", help="chemical space, e.g. Li Fe P O")
+    ] = None,
     max_atoms: Annotated[int | None, typer.Option("--max-atoms", help="largest cell to screen")] = None,
     budget: Annotated[int | None, typer.Option("--budget", help="most candidates to screen")] = None,
     engine: Annotated[str | None, typer.Option("--engine", "-e", help="engine spec (default chgnet)")] = None,
-    compositions: Annotated[list[str] | None, typer.Option("--composition", help="formula for PyXtal random structures")] = None,
-    n_random: Annotated[int | None, typer.Option("--n-random", help="random structures per --composition")] = None,
-    target: Annotated[list[str] | None, typer.Option("--target", help="rank near-stable by FIELD:min|max (volume_per_atom, density, formation_energy_per_atom)")] = None,
+    compositions: Annotated[
+        list[str] | None, typer.Option("--composition", help="formula for PyXtal random structures")
+    ] = None,
+    n_random: Annotated[
+        int | None, typer.Option("--n-random", help="random structures per --composition")
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help="rank near-stable by FIELD:min|max (volume_per_atom, density, formation_energy_per_atom)",
+        ),
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="campaign name")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
     fmax: Annotated[float | None, typer.Option(help="force criterion, eV/Å")] = None,
@@ -146,8 +175,16 @@ def discover(
     from mattwin.errors import MattwinError
 
     overrides = dict(
-        max_atoms=max_atoms, budget=budget, engine=engine, compositions=compositions, n_random=n_random,
-        targets=target, name=name, seed=seed, fmax=fmax, max_steps=steps,
+        max_atoms=max_atoms,
+        budget=budget,
+        engine=engine,
+        compositions=compositions,
+        n_random=n_random,
+        targets=target,
+        name=name,
+        seed=seed,
+        fmax=fmax,
+        max_steps=steps,
     )
     try:
         if campaign is not None:
@@ -175,18 +212,27 @@ def _print_ranking(result: Any, report: Path) -> None:
             table.add_row(str(c.rank), c.formula, "-", f"[red]{c.status}[/]", "-", (c.error or "")[:60])
             continue
         pm = f" ± {c.e_hull_std:.3f}" if c.e_hull_std is not None else ""
-        table.add_row(str(c.rank), c.formula, c.spacegroup or "?", f"{c.e_hull:.3f}{pm}",
-                      f"{c.formation_energy_per_atom:.3f}", c.origin[:60])
+        table.add_row(
+            str(c.rank),
+            c.formula,
+            c.spacegroup or "?",
+            f"{c.e_hull:.3f}{pm}",
+            f"{c.formation_energy_per_atom:.3f}",
+            c.origin[:60] + (f" [dim](relaxed into {c.duplicate_of})[/]" if c.duplicate_of else ""),
+        )
     console.print(table)
     console.print(
         f"{result.n_generated} candidates, {result.n_screened} screened, {result.n_failed} failed, "
-        f"{result.n_cached} calculations from the store, {result.wall_time_s:.0f} s. Report: {report / 'report.html'}"
+        f"{result.n_cached} calculations from the store, {result.wall_time_s:.0f} s. "
+        f"Report: {report / 'report.html'}"
     )
 
 
 @refs_app.command("add")
 def refs_add(
-    path: Annotated[Path, typer.Argument(help="CIF folder, structure file, or Materials Project JSON export")],
+    path: Annotated[
+        Path, typer.Argument(help="CIF folder, structure file, or Materials Project JSON export")
+    ],
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -209,7 +255,9 @@ def refs_add(
 
 @refs_app.command("list")
 def refs_list(
-    elements: Annotated[list[str] | None, typer.Option("--elements", help="only phases within these elements")] = None,
+    elements: Annotated[
+        list[str] | None, typer.Option("--elements", help="only phases within these elements")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -243,5 +291,38 @@ def engines(as_json: JsonOpt = False) -> None:
         console.print(f"{name:10s} {target}")
 
 
+#: options that take several values the way scientists type them: --elements Li Fe P O
+MULTI_VALUE_OPTIONS = ("--elements", "--composition", "--target")
+
+
+def expand_multi_value_options(argv: list[str]) -> list[str]:
+    """Turn ``--elements Li Fe P O`` into ``--elements Li --elements Fe ...`` for click, which only
+    takes one value per option. Values end at the next option or at a file name (has . or /)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        out.append(tok)
+        i += 1
+        if tok in MULTI_VALUE_OPTIONS:
+            first = True
+            while (
+                i < len(argv)
+                and not argv[i].startswith("-")
+                and (first or not any(c in argv[i] for c in "./"))
+            ):
+                if not first:
+                    out.append(tok)
+                out.append(argv[i])
+                first = False
+                i += 1
+    return out
+
+
+def main() -> None:
+    """Console entry point of ``mattwin``."""
+    app(args=expand_multi_value_options(sys.argv[1:]), prog_name="mattwin")
+
+
 if __name__ == "__main__":
-    app()
+    main()

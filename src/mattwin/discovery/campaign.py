@@ -154,13 +154,25 @@ def _phases(refs, cands, ref_out, cand_out, spec) -> list[PhaseEnergy]:  # type:
     for r, o in zip(refs, [o for o in ref_out if o.job.engine == spec], strict=True):
         if o.ok and o.result:
             phases.append(
-                PhaseEnergy(material_id(r.structure), r.name, r.structure.composition,
-                            o.result["energy_per_atom_eV"], "reference")
+                PhaseEnergy(
+                    material_id(r.structure),
+                    r.name,
+                    r.structure.composition,
+                    o.result["energy_per_atom_eV"],
+                    "reference",
+                )
             )
     for c, o in zip(cands, [o for o in cand_out if o.job.engine == spec], strict=True):
         if o.ok and o.result:
-            phases.append(PhaseEnergy(c.key, c.structure.composition.reduced_formula, c.structure.composition,
-                                      o.result["energy_per_atom_eV"], "candidate"))
+            phases.append(
+                PhaseEnergy(
+                    c.key,
+                    c.structure.composition.reduced_formula,
+                    c.structure.composition,
+                    o.result["energy_per_atom_eV"],
+                    "candidate",
+                )
+            )
     return phases
 
 
@@ -184,9 +196,14 @@ def _judge(config, specs, refs, cands, ref_out, cand_out, targets):  # type: ign
     ranked = [_ranked(c, by_cand[c.key], stab.get(c.key), targets) for c in cands]
     ranked.sort(
         key=lambda r: rank_key(
-            r.e_hull, r.e_hull_std, config.stability_threshold, [r.targets.get(t.name) for t in targets], targets
+            r.e_hull,
+            r.e_hull_std,
+            config.stability_threshold,
+            [r.targets.get(t.name) for t in targets],
+            targets,
         )
     )
+    ranked = _mark_relaxed_duplicates(ranked, refs, [o for o in ref_out if o.job.engine == specs[0]])
     ranked = [RankedCandidate(**{**r.__dict__, "rank": i + 1}) for i, r in enumerate(ranked)]
     names = {material_id(r.structure): (r.name, r.source) for r in refs}
     hull_points = [
@@ -217,6 +234,33 @@ def _judge(config, specs, refs, cands, ref_out, cand_out, targets):  # type: ign
         parameters=config.to_dict(),
     )
     return result, pd
+
+
+def _mark_relaxed_duplicates(
+    ranked: list[RankedCandidate], refs: list[ReferencePhase], ref_out: list[Outcome]
+) -> list[RankedCandidate]:
+    """Name the reference phase or better-ranked candidate that a candidate became on relaxation
+    (different starting prototypes often relax to one structure)."""
+    from mattwin.discovery.dedup import DuplicateFilter
+
+    matcher = DuplicateFilter().matcher
+    seen: dict[str, list[tuple[Structure, str]]] = {}
+    for r, o in zip(refs, ref_out, strict=True):
+        if o.ok and o.result:
+            s = Structure.from_dict(o.result["structure"])
+            seen.setdefault(s.composition.reduced_formula, []).append((s, f"reference {r.name}"))
+    out = []
+    for c in ranked:
+        if c.status != "ok" or c.structure is None:
+            out.append(c)
+            continue
+        s = Structure.from_dict(c.structure)
+        same = seen.setdefault(c.formula, [])
+        dup = next((label for other, label in same if matcher.fit(s, other)), None)
+        if dup is None:
+            same.append((s, f"candidate {c.candidate_id}"))
+        out.append(RankedCandidate(**{**c.__dict__, "duplicate_of": dup}))
+    return out
 
 
 def _formula_of(key: str, refs: list[ReferencePhase], cands: list[_Cand]) -> str:
@@ -254,7 +298,11 @@ def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list
     }
     return RankedCandidate(
         status="ok",
-        error=(f"relaxation not converged within max_steps ({', '.join(not_converged)})" if not_converged else None),
+        error=(
+            f"relaxation not converged within max_steps ({', '.join(not_converged)})"
+            if not_converged
+            else None
+        ),
         spacegroup=_spacegroup(relaxed),
         energy_per_atom=float(np.mean(energies)),
         energy_per_atom_std=float(np.std(energies, ddof=1)) if len(energies) > 1 else None,

@@ -41,14 +41,17 @@ class CampaignConfig:
 
     def __post_init__(self) -> None:
         if not self.elements:
-            raise CampaignError("campaign: no elements given; name the chemical space, e.g. --elements Li Fe P O")
+            raise CampaignError(
+                "campaign: no elements given; name the chemical space, e.g. --elements Li Fe P O"
+            )
         if self.max_atoms < 1 or self.budget < 1 or self.max_steps < 1 or self.fmax <= 0:
             raise CampaignError("campaign: max_atoms, budget and max_steps must be positive, fmax > 0")
         for t in self.targets:
             name, _, goal = t.partition(":")
             if name not in TARGET_FIELDS or goal not in ("", "min", "max"):
                 raise CampaignError(
-                    f"campaign: target {t!r} is not FIELD[:min|max] with FIELD one of {', '.join(TARGET_FIELDS)}"
+                    f"campaign: target {t!r} is not FIELD[:min|max] "
+                    f"with FIELD one of {', '.join(TARGET_FIELDS)}"
                 )
 
     @property
@@ -61,8 +64,11 @@ class CampaignConfig:
     @property
     def generation_id(self) -> str:
         """Hash of what changes the generated candidates only."""
-        d = {k: v for k, v in self.to_dict().items() if k in ("elements", "max_atoms", "budget", "compositions",
-                                                              "n_random", "seed")}
+        d = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k in ("elements", "max_atoms", "budget", "compositions", "n_random", "seed")
+        }
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class RankedCandidate:
     decomposition: str | None = None
     volume_per_atom: float | None = None  # Å^3/atom, relaxed
     targets: dict[str, float] = field(default_factory=dict)
+    #: after relaxation: the reference phase or better-ranked candidate it became, if any
+    duplicate_of: str | None = None
     structure: dict[str, Any] | None = None  # relaxed pymatgen Structure.as_dict()
 
     def to_dict(self, with_structure: bool = True) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 from ase import units
-from ase.stress import full_3x3_to_voigt_6_stress
 from ase.calculators.calculator import Calculator
+from ase.stress import full_3x3_to_voigt_6_stress
 from pymatgen.core import Element, Structure
 
 from mattwin.engines.base import Engine, Evaluation
@@ -43,7 +43,9 @@ class CHGNetEngine(Engine):
         if model not in CHGNET_MODELS:
             from mattwin.errors import EngineError
 
-            raise EngineError(f"chgnet: unknown model {model!r}; bundled models are {', '.join(CHGNET_MODELS)}")
+            raise EngineError(
+                f"chgnet: unknown model {model!r}; bundled models are {', '.join(CHGNET_MODELS)}"
+            )
         self.model_name = model
         self.device = device or get_settings().resolved_device()
         self.batch_size = batch_size
@@ -56,7 +58,12 @@ class CHGNetEngine(Engine):
     def signature(self) -> dict[str, Any]:
         import chgnet
 
-        return {"engine": "chgnet", "package": "chgnet", "version": chgnet.__version__, "model": self.model_name}
+        return {
+            "engine": "chgnet",
+            "package": "chgnet",
+            "version": chgnet.__version__,
+            "model": self.model_name,
+        }
 
     def supported_elements(self) -> frozenset[str]:
         return frozenset(Element.from_Z(z).symbol for z in range(1, 95))

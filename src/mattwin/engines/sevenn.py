@@ -43,10 +43,15 @@ class SevenNetEngine(Engine):
     def signature(self) -> dict[str, Any]:
         import sevenn
 
-        return {"engine": "sevenn", "package": "sevenn", "version": sevenn.__version__, "model": self.model_name}
+        return {
+            "engine": "sevenn",
+            "package": "sevenn",
+            "version": sevenn.__version__,
+            "model": self.model_name,
+        }
 
     def calculator(self) -> Calculator:
         return _calculator(self.model_name, self.device)
 
     def supported_elements(self) -> frozenset[str]:
-        return frozenset(str(k) for k in self.calculator().type_map)
+        return frozenset(str(k) for k in getattr(self.calculator(), "type_map", {}))

@@ -7,12 +7,13 @@ import json
 
 import numpy as np
 from ase import Atoms
-from pymatgen.core import Structure
+from pymatgen.core import Element, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 
 def canonical(structure: Structure) -> Structure:
-    """A copy with a right-handed lattice, ordered sites and fractional coordinates wrapped to [0, 1).
+    """A copy with a right-handed lattice, plain elements (no oxidation states) and fractional
+    coordinates wrapped to [0, 1).
 
     A left-handed lattice (negative determinant) flips the sign of the stress that several MLIPs
     return, which makes cell relaxations run uphill; so every structure entering mattwin is
@@ -28,7 +29,8 @@ def canonical(structure: Structure) -> Structure:
     frac = np.array(structure.frac_coords)
     if np.linalg.det(matrix) < 0:
         matrix, frac = -matrix, -frac
-    species = [site.specie for site in structure]
+    # identity is the structure, not a decoration: oxidation states are dropped
+    species = [Element(site.specie.symbol) for site in structure]
     props = {k: v for k, v in structure.site_properties.items() if k in ("magmom", "selective_dynamics")}
     out = Structure(matrix, species, np.mod(frac, 1.0), site_properties=props or None)
     return out
@@ -43,7 +45,7 @@ def material_id(structure: Structure, decimals: int = 3) -> str:
     """
     s = canonical(structure)
     frac = np.mod(np.round(s.frac_coords, decimals), 1.0)
-    frac = np.where(np.isclose(frac, 1.0, atol=10.0 ** -decimals), 0.0, frac)
+    frac = np.where(np.isclose(frac, 1.0, atol=10.0**-decimals), 0.0, frac)
     rows = sorted(
         (str(site.specie), *[f"{x:.{decimals}f}" for x in f]) for site, f in zip(s, frac, strict=True)
     )

@@ -38,6 +38,7 @@ def _read_ase(path: Path, fmt: str | None) -> Structure:
 
     try:
         atoms = read(path, format=fmt, index=-1)
+        assert not isinstance(atoms, list)
     except Exception as exc:
         raise MaterialReadError(f"{path}: cannot read as {fmt or 'structure file'} ({exc})") from exc
     if atoms.cell.rank < 3:

@@ -262,7 +262,8 @@ def _th(label: str, tip: str, num: bool = False) -> str:
 
 
 def _engine_html(sig: dict[str, Any], engine: str) -> str:
-    members = sig.get("members") if isinstance(sig.get("members"), list) else [sig]
+    listed = sig.get("members")
+    members: list[Any] = listed if isinstance(listed, list) else [sig]
     parts = []
     for m in members:
         if not isinstance(m, dict):
@@ -315,7 +316,7 @@ def _ranked_table(ok: list[tuple[int, RankedCandidate]], cifs: dict[int, str], t
             + _num(c.energy_per_atom, c.energy_per_atom_std)
             + _num(c.volume_per_atom, digits=2)
             + f'<td class="num" data-v="{c.n_atoms}">{c.n_atoms}</td>'
-            + _text(c.origin)
+            + _text(c.origin + (f" — relaxed into {c.duplicate_of}" if c.duplicate_of else ""))
             + _decomposition(c.decomposition)
             + "".join(_num(c.targets.get(k)) for k in targets)
             + cif

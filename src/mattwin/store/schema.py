@@ -31,7 +31,9 @@ calculations = Table(
     "calculations",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(64), nullable=False, unique=True, doc="hash(task, version, material, engine, params)"),
+    Column(
+        "key", String(64), nullable=False, unique=True, doc="hash(task, version, material, engine, params)"
+    ),
     Column("task", String(64), nullable=False, index=True),
     Column("material_id", String(32), nullable=False, index=True),
     Column("engine_key", String(32), nullable=False, index=True),

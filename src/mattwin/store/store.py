@@ -80,7 +80,9 @@ class Store:
 
     def get_material(self, mid: str) -> Structure:
         with self.engine.connect() as conn:
-            row = conn.execute(select(schema.materials.c.structure).where(schema.materials.c.id == mid)).first()
+            row = conn.execute(
+                select(schema.materials.c.structure).where(schema.materials.c.id == mid)
+            ).first()
         if row is None:
             raise KeyError(f"no material {mid} in {self.url}")
         return Structure.from_dict(json.loads(row[0]))
@@ -169,7 +171,12 @@ class Store:
 
     # -- campaigns and candidates -------------------------------------------------------------
     def save_campaign(self, campaign_id: str, name: str, config: dict[str, Any]) -> None:
-        row = {"id": campaign_id, "name": name, "config": json.dumps(config, sort_keys=True), "created_at": _now()}
+        row = {
+            "id": campaign_id,
+            "name": name,
+            "config": json.dumps(config, sort_keys=True),
+            "created_at": _now(),
+        }
         self._insert_ignore(schema.campaigns, row, "id")
 
     def save_campaign_result(self, campaign_id: str, result: dict[str, Any]) -> None:
@@ -240,7 +247,9 @@ class Store:
     # -- helpers ------------------------------------------------------------------------------
     def _insert_ignore(self, table: Any, row: dict[str, Any], *pk: str) -> None:
         with self.engine.begin() as conn:
-            exists = conn.execute(select(*[table.c[k] for k in pk]).where(*[table.c[k] == row[k] for k in pk]))
+            exists = conn.execute(
+                select(*[table.c[k] for k in pk]).where(*[table.c[k] == row[k] for k in pk])
+            )
             if exists.first() is not None:
                 return
             try:

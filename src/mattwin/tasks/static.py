@@ -17,7 +17,9 @@ def static(structure: Structure, engine: Engine) -> StaticResult:
     """Energy (eV), forces (eV/Å) and stress (GPa) of ``structure`` with ``engine``."""
     ev = engine.evaluate([structure])[0]
     if not np.isfinite(ev.energy) or not np.all(np.isfinite(ev.forces)):
-        raise RelaxationDivergedError(f"{structure.composition.reduced_formula}: {engine.label} gave NaN energy")
+        raise RelaxationDivergedError(
+            f"{structure.composition.reduced_formula}: {engine.label} gave NaN energy"
+        )
     n = len(structure)
     extras = {k: v for k, v in ev.extras.items() if k != "magmoms"}
     return StaticResult(
