@@ -44,8 +44,9 @@ def _spread(values: list[float]) -> float | None:
 
 
 @dataclass(frozen=True)
-class EnergyReport:
-    """Single-point energy of one structure: eV per cell and per atom, max force eV/Å, stress GPa."""
+class _Report:
+    """What every single-structure command reports: the input, the engine and the energy (eV);
+    ``energy_per_atom_std_eV`` is the ensemble spread (None for a single engine)."""
 
     source: str
     formula: str
@@ -54,6 +55,12 @@ class EnergyReport:
     energy_eV: float
     energy_per_atom_eV: float
     energy_per_atom_std_eV: float | None
+
+
+@dataclass(frozen=True)
+class EnergyReport(_Report):
+    """Single-point energy of one structure: eV per cell and per atom, max force eV/Å, stress GPa."""
+
     max_force_eV_A: float
     stress_GPa: list[float]
     n_atoms: int
@@ -64,16 +71,9 @@ class EnergyReport:
 
 
 @dataclass(frozen=True)
-class RelaxReport:
+class RelaxReport(_Report):
     """Relaxation of one structure. Lattice lengths in Å, angles in degrees, volume Å^3."""
 
-    source: str
-    formula: str
-    engine: str
-    engine_signature: dict[str, Any]
-    energy_eV: float
-    energy_per_atom_eV: float
-    energy_per_atom_std_eV: float | None
     lattice_abc_A: list[float]
     lattice_angles_deg: list[float]
     volume_A3: float

@@ -45,10 +45,16 @@ def _print_json(data: Any) -> None:
 
 
 @contextlib.contextmanager
-def _stdout_for_results_only() -> Iterator[None]:
-    """Libraries that print go to stderr, so ``--json`` output on stdout stays parseable."""
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+def _library_call() -> Iterator[None]:
+    """Run library code: what libraries print goes to stderr (so ``--json`` output on stdout stays
+    parseable) and a mattwin error becomes one line naming the input and cause, exit status 2."""
+    from mattwin.errors import MattwinError
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except MattwinError as exc:
+        _fail(exc)
 
 
 def _quiet_libraries() -> None:
@@ -70,13 +76,9 @@ def energy(
     """Single-point energy (eV), forces and stress of one structure; stored in the database."""
     _quiet_libraries()
     from mattwin.api import energy as run
-    from mattwin.errors import MattwinError
 
-    try:
-        with _stdout_for_results_only():
-            rep = run(file, engine=engine, store=_store(db))
-    except MattwinError as exc:
-        _fail(exc)
+    with _library_call():
+        rep = run(file, engine=engine, store=_store(db))
     if as_json:
         _print_json(rep.to_dict())
         return
@@ -105,21 +107,17 @@ def relax(
     """Relax cell and positions of one structure; stored in the database."""
     _quiet_libraries()
     from mattwin.api import relax as run
-    from mattwin.errors import MattwinError
 
-    try:
-        with _stdout_for_results_only():
-            rep = run(
-                file,
-                engine=engine,
-                fmax=fmax,
-                max_steps=steps,
-                relax_cell=not fix_cell,
-                store=_store(db),
-                out=out,
-            )
-    except MattwinError as exc:
-        _fail(exc)
+    with _library_call():
+        rep = run(
+            file,
+            engine=engine,
+            fmax=fmax,
+            max_steps=steps,
+            relax_cell=not fix_cell,
+            store=_store(db),
+            out=out,
+        )
     if as_json:
         _print_json(rep.to_dict(with_structure=True))
         return
@@ -172,7 +170,6 @@ def discover(
     from mattwin.api import discover as run
     from mattwin.cli.progress import CampaignProgress
     from mattwin.discovery.config import CampaignConfig
-    from mattwin.errors import MattwinError
 
     overrides = dict(
         max_atoms=max_atoms,
@@ -186,17 +183,19 @@ def discover(
         fmax=fmax,
         max_steps=steps,
     )
+    if campaign is None and not elements:
+        _fail(ValueError("give a campaign TOML file or --elements"))
     try:
-        if campaign is not None:
-            cfg = CampaignConfig.from_toml(campaign).replace(**overrides, elements=elements)
-        elif elements:
-            cfg = CampaignConfig(elements=tuple(elements)).replace(**overrides)
-        else:
-            _fail(ValueError("give a campaign TOML file or --elements"))
-        with CampaignProgress(console) as progress, _stdout_for_results_only():
-            result = run(cfg, store=_store(db), report_dir=report, progress=progress)
-    except MattwinError as exc:
-        _fail(exc)
+        with _library_call():
+            if campaign is not None:
+                cfg = CampaignConfig.from_toml(campaign).replace(**overrides, elements=elements)
+            else:
+                cfg = CampaignConfig(elements=tuple(elements or ())).replace(**overrides)
+            with CampaignProgress(console) as progress:
+                result = run(cfg, store=_store(db), report_dir=report, progress=progress)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted:[/] every finished calculation is in the store; rerun to resume")
+        raise typer.Exit(code=130) from None
     if as_json:
         _print_json(result.to_dict(with_structures=False))
         return
@@ -239,13 +238,9 @@ def refs_add(
     """Add your own reference phases; campaigns in their chemical space use them from now on."""
     _quiet_libraries()
     from mattwin.api import add_references
-    from mattwin.errors import MattwinError
 
-    try:
-        with _stdout_for_results_only():
-            phases = add_references(path, store=_store(db))
-    except MattwinError as exc:
-        _fail(exc)
+    with _library_call():
+        phases = add_references(path, store=_store(db))
     if as_json:
         _print_json([{"name": p.name, "formula": p.formula, "source": p.source} for p in phases])
         return
