@@ -26,8 +26,8 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--elements", nargs="+", default=["Li", "Fe", "P", "O"])
-    ap.add_argument("--max-atoms", type=int, default=16)
-    ap.add_argument("--budget", type=int, default=16)
+    ap.add_argument("--max-atoms", type=int, default=28)
+    ap.add_argument("--budget", type=int, default=20)
     ap.add_argument("--fmax", type=float, default=0.05)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--baseline-n", type=int, default=8, help="candidates relaxed by the baseline loop")

@@ -19,6 +19,7 @@ from mattwin.discovery.results import CampaignResult
 from mattwin.engines.registry import get_engine, member_specs
 from mattwin.materials.identity import canonical
 from mattwin.materials.io import read_structure
+from mattwin.runtime.execute import Execution
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.runtime.runner import run_jobs
 from mattwin.store.store import Store
@@ -167,11 +168,14 @@ def discover(
     store: Store | None = None,
     report_dir: str | Path | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     **overrides: Any,
 ) -> CampaignResult:
     """Run a discovery campaign from a config, a TOML path, or keyword arguments
     (``discover(elements=["Li", "Fe", "P", "O"], max_atoms=28, budget=200)``); optionally write the
-    HTML report to ``report_dir``."""
+    HTML report to ``report_dir``. ``workers``: Dask worker processes on this machine;
+    ``scheduler``: address of a running Dask scheduler; neither: in this process, batched."""
     if config is None:
         if "elements" not in overrides:
             raise errors.CampaignError("discover: give a campaign file or elements=[...]")
@@ -180,7 +184,8 @@ def discover(
         cfg = config.replace(**overrides)
     else:
         cfg = CampaignConfig.from_toml(config).replace(**overrides)
-    result, pd = run_campaign(cfg, store=store, progress=progress)
+    execution = Execution(workers=workers, scheduler=scheduler)
+    result, pd = run_campaign(cfg, store=store, progress=progress, execution=execution)
     if report_dir is not None:
         write_campaign_report(result, report_dir, pd)
     return result

@@ -67,3 +67,34 @@ def test_references_are_filtered_by_chemical_space(store, nacl, si_diamond):
     store.add_reference(si_diamond, "Si diamond", "user: test", True)
     assert [r[1] for r in store.references(["Na", "Cl", "O"])] == ["NaCl rocksalt"]
     assert len(store.references()) == 2
+
+
+def test_a_result_is_never_overwritten(store):
+    _record(store, "k", "done", result={"energy_eV": -1.0})
+    _record(store, "k", "done", result={"energy_eV": -2.0})  # e.g. a concurrent duplicate computation
+    assert store.lookup("k").result == {"energy_eV": -1.0}
+
+
+def test_inserting_an_existing_row_again_is_a_no_op(store, nacl, si_diamond):
+    rows = [(si_diamond, "a", "random", 0.0), (nacl, "b", "substitution", 0.5)]
+    store.add_candidates("c1", rows)
+    store.add_candidates("c1", rows)
+    store.add_reference(nacl, "NaCl rocksalt", "user: test", True)
+    store.add_reference(nacl, "NaCl again", "user: test", True)
+    assert [r[1] for r in store.campaign_candidates("c1")] == ["a", "b"]
+    assert [r[1] for r in store.references()] == ["NaCl rocksalt"]
+
+
+def test_postgresql_urls_without_a_driver_use_psycopg3():
+    from mattwin.store.store import engine_url
+
+    assert engine_url("postgresql://me@db:5433/twin").drivername == "postgresql+psycopg"
+    assert engine_url("postgres://me@db/twin").drivername == "postgresql+psycopg"
+    assert engine_url("postgresql+psycopg2://me@db/twin").drivername == "postgresql+psycopg2"
+    assert engine_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_the_store_uses_the_backend_it_was_given(store):
+    assert store.engine.dialect.name in ("sqlite", "postgresql")
+    if store.engine.dialect.name == "postgresql":
+        assert store.url.startswith("postgresql://") and store.engine.dialect.driver == "psycopg"

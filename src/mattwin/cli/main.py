@@ -162,6 +162,12 @@ def discover(
     fmax: Annotated[float | None, typer.Option(help="force criterion, eV/Å")] = None,
     steps: Annotated[int | None, typer.Option("--steps", help="maximum optimiser steps")] = None,
     report: Annotated[Path, typer.Option("--report", help="report folder")] = Path("mattwin-report"),
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="run on a Dask LocalCluster with N worker processes")
+    ] = None,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="run on a running Dask scheduler, e.g. tcp://host:8786")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -192,7 +198,14 @@ def discover(
             else:
                 cfg = CampaignConfig(elements=tuple(elements or ())).replace(**overrides)
             with CampaignProgress(console) as progress:
-                result = run(cfg, store=_store(db), report_dir=report, progress=progress)
+                result = run(
+                    cfg,
+                    store=_store(db),
+                    report_dir=report,
+                    progress=progress,
+                    workers=workers,
+                    scheduler=dask,
+                )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted:[/] every finished calculation is in the store; rerun to resume")
         raise typer.Exit(code=130) from None

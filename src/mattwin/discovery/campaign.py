@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Structure
 
@@ -21,8 +22,8 @@ from mattwin.discovery.results import CampaignResult, HullPoint, RankedCandidate
 from mattwin.engines.registry import get_engine, member_specs
 from mattwin.errors import CampaignError
 from mattwin.materials.identity import material_id
+from mattwin.runtime.execute import Execution, execute
 from mattwin.runtime.jobs import Job, Outcome
-from mattwin.runtime.runner import run_job
 from mattwin.store.store import Store
 
 #: progress(stage, done, total, message); stages: "generate", "references", "candidates", "judge"
@@ -75,20 +76,33 @@ def _candidates(config: CampaignConfig, store: Store, refs: list[ReferencePhase]
     return [_Cand(*row) for row in rows]
 
 
-def _run(jobs: list[Job], store: Store, stage: str, progress: Progress | None) -> list[Outcome]:
-    outs = []
-    for i, job in enumerate(jobs):
-        out = run_job(job, store)
-        outs.append(out)
+def _run(
+    jobs: list[Job], store: Store, stage: str, progress: Progress | None, execution: Execution | None
+) -> list[Outcome]:
+    done = 0
+
+    def tick(out: Outcome) -> None:
+        nonlocal done
+        done += 1
         if progress:
-            progress(stage, i + 1, len(jobs), f"{job.name}: {out.status}{' (cached)' if out.cached else ''}")
-    return outs
+            progress(
+                stage, done, len(jobs), f"{out.job.name}: {out.status}{' (cached)' if out.cached else ''}"
+            )
+
+    if progress:
+        progress(stage, 0, len(jobs), stage)
+    return execute(jobs, store, execution, progress=tick)
 
 
 def run_campaign(
-    config: CampaignConfig, store: Store | None = None, progress: Progress | None = None
+    config: CampaignConfig,
+    store: Store | None = None,
+    progress: Progress | None = None,
+    execution: Execution | None = None,
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
-    """Run (or resume) a campaign; return its ranked result and the hull of the member-mean energies."""
+    """Run (or resume) a campaign; return its ranked result and the hull of the member-mean energies.
+
+    ``execution`` says where the relaxations run (in this process batched, or on Dask)."""
     t0 = time.perf_counter()
     store = store or Store()
     for spec in member_specs(config.engine):
@@ -100,7 +114,7 @@ def run_campaign(
     cands = _candidates(config, store, refs)
     if progress:
         progress("generate", 1, 1, f"{len(cands)} candidates")
-    result, pd = screen(config, cands, refs, store, progress)
+    result, pd = screen(config, cands, refs, store, progress, execution)
     result = CampaignResult(**{**result.__dict__, "wall_time_s": time.perf_counter() - t0})
     store.save_campaign_result(config.campaign_id, result.to_dict(with_structures=False))
     return result, pd
@@ -129,6 +143,7 @@ def screen(
     refs: list[ReferencePhase],
     store: Store,
     progress: Progress | None = None,
+    execution: Execution | None = None,
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
     """Relax references and candidates with every member engine (through the cache), then judge."""
     targets = [Target.parse(t) for t in config.targets]
@@ -144,12 +159,15 @@ def screen(
         for spec in specs
         for i, c in enumerate(cands)
     ]
-    ref_out = _run(ref_jobs, store, "references", progress)
-    cand_out = _run(cand_jobs, store, "candidates", progress)
+    ref_out = _run(ref_jobs, store, "references", progress, execution)
+    cand_out = _run(cand_jobs, store, "candidates", progress, execution)
     return _judge(config, specs, refs, cands, ref_out, cand_out, targets)
 
 
-def _phases(refs, cands, ref_out, cand_out, spec) -> list[PhaseEnergy]:  # type: ignore[no-untyped-def]
+def _phases(
+    refs: list[ReferencePhase], cands: list[_Cand], ref_out: list[Outcome], cand_out: list[Outcome], spec: str
+) -> list[PhaseEnergy]:
+    """The phases one member engine computed successfully (energies in eV/atom)."""
     phases = []
     for r, o in zip(refs, [o for o in ref_out if o.job.engine == spec], strict=True):
         if o.ok and o.result:
@@ -176,7 +194,16 @@ def _phases(refs, cands, ref_out, cand_out, spec) -> list[PhaseEnergy]:  # type:
     return phases
 
 
-def _judge(config, specs, refs, cands, ref_out, cand_out, targets):  # type: ignore[no-untyped-def]
+def _judge(
+    config: CampaignConfig,
+    specs: list[str],
+    refs: list[ReferencePhase],
+    cands: list[_Cand],
+    ref_out: list[Outcome],
+    cand_out: list[Outcome],
+    targets: list[Target],
+) -> tuple[CampaignResult, PhaseDiagram]:
+    """Hull per member, aggregated; ranked candidates; hull points for the plots."""
     per_member = [_phases(refs, cands, ref_out, cand_out, spec) for spec in specs]
     missing = sorted(
         set(config.elements)
@@ -287,7 +314,6 @@ def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list
         return RankedCandidate(status=status, error=bad[0].error if bad else "no stability result", **base)
     relaxed = Structure.from_dict(outs[0].result["structure"])  # type: ignore[index]
     energies = [o.result["energy_per_atom_eV"] for o in outs]  # type: ignore[index]
-    import numpy as np
 
     not_converged = [o.job.engine for o in outs if not o.result.get("converged", True)]  # type: ignore[union-attr]
     props = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from ase import Atoms
 from ase.calculators.calculator import Calculator
 from pymatgen.core import Structure
 
@@ -77,6 +78,12 @@ class Engine(ABC):
                 )
             )
         return out
+
+    def evaluate_atoms(self, atoms_list: Sequence[Atoms]) -> list[Evaluation]:
+        """:meth:`evaluate` on ASE ``Atoms`` (same atom order; periodic cells)."""
+        from mattwin.materials.identity import from_atoms
+
+        return self.evaluate([from_atoms(a) for a in atoms_list])
 
     @property
     def key(self) -> str:

@@ -12,8 +12,11 @@ from typing import Any
 
 from pymatgen.core import Structure
 from sqlalchemy import Engine as SAEngine
-from sqlalchemy import create_engine, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, create_engine, event, insert, select, text, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mattwin.materials.identity import canonical, material_id
 from mattwin.settings import db_url_from
@@ -44,10 +47,23 @@ class CalculationRecord:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait on another writer
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+# PostgreSQL URLs without a driver (``postgresql://user@host:port/db``) go through psycopg 3
+_PG_DRIVER = "postgresql+psycopg"
+_SCHEMA_LOCK = 0x6D617474_77696E  # pg advisory lock key: "mattwin"
+
+
+def engine_url(url: str) -> URL:
+    """The SQLAlchemy URL of ``url``: ``postgresql://`` and ``postgres://`` get the psycopg 3 driver."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername=_PG_DRIVER)
+    return u
 
 
 class Store:
@@ -58,10 +74,27 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = db_url_from(url)
-        self.engine: SAEngine = create_engine(self.url, future=True, pool_pre_ping=True)
-        if self.url.startswith("sqlite"):
+        self.engine: SAEngine = create_engine(engine_url(self.url), pool_pre_ping=True)
+        self._dialect = self.engine.dialect.name
+        if self._dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        schema.metadata.create_all(self.engine)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create missing tables; safe when several processes open a new database at once."""
+        if self._dialect == "postgresql":
+            # concurrent CREATE TABLE IF NOT EXISTS can still collide in pg_type: serialise it
+            with self.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+                schema.metadata.create_all(conn)
+            return
+        for attempt in range(3):
+            try:
+                schema.metadata.create_all(self.engine)
+                return
+            except OperationalError as exc:  # SQLite: another process created a table after our check
+                if attempt == 2 or "already exists" not in str(exc):
+                    raise
 
     # -- materials ---------------------------------------------------------------------------
     def put_material(self, structure: Structure) -> str:
@@ -110,7 +143,12 @@ class Store:
         started_at: datetime | None = None,
         wall_time_s: float | None = None,
     ) -> None:
-        """Write one finished calculation now (a failed one replaces nothing that is done)."""
+        """Write one finished calculation now, atomically against concurrent writers.
+
+        A new key is inserted. For an existing key, "done" replaces a "failed" row; a failed
+        calculation never replaces anything, and a "done" row is never replaced (the first result
+        recorded is the one every reader sees).
+        """
         from mattwin import __version__
 
         row = {
@@ -130,15 +168,30 @@ class Store:
             "host": socket.gethostname(),
             "mattwin_version": __version__,
         }
+        calc = schema.calculations
+        upsert = self._upsert(calc)
+        if upsert is None:  # a backend without ON CONFLICT: insert, then update on a duplicate key
+            with self.engine.begin() as conn:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(calc).values(**row))
+                except IntegrityError:
+                    if status == "done":
+                        conn.execute(
+                            update(calc).where(calc.c.key == key, calc.c.status != "done").values(**row)
+                        )
+            return
+        stmt = upsert.values(**row)
+        if status == "done":  # a done result replaces an earlier failure, never another result
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[calc.c.key],
+                set_={k: stmt.excluded[k] for k in row if k != "key"},
+                where=calc.c.status != "done",
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=[calc.c.key])
         with self.engine.begin() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(schema.calculations).values(**row))
-            except IntegrityError:
-                if status == "done":  # a done result replaces an earlier failure
-                    conn.execute(
-                        update(schema.calculations).where(schema.calculations.c.key == key).values(**row)
-                    )
+            conn.execute(stmt)
 
     def calculations(self, task: str | None = None, status: str | None = None) -> list[CalculationRecord]:
         q = select(schema.calculations).order_by(schema.calculations.c.id)
@@ -245,15 +298,25 @@ class Store:
         ]
 
     # -- helpers ------------------------------------------------------------------------------
+    def _upsert(self, table: Any) -> Any:
+        """An INSERT with ``on_conflict_do_*`` for this backend, or None where there is none."""
+        if self._dialect == "postgresql":
+            return pg_dialect.insert(table)
+        if self._dialect == "sqlite":
+            return sqlite_dialect.insert(table)
+        return None
+
     def _insert_ignore(self, table: Any, row: dict[str, Any], *pk: str) -> None:
+        """Insert ``row`` unless a row with the same key columns ``pk`` exists (one atomic statement)."""
+        upsert = self._upsert(table)
+        if upsert is not None:
+            stmt: Insert = upsert.values(**row).on_conflict_do_nothing(index_elements=list(pk))
+            with self.engine.begin() as conn:
+                conn.execute(stmt)
+            return
         with self.engine.begin() as conn:
-            exists = conn.execute(
-                select(*[table.c[k] for k in pk]).where(*[table.c[k] == row[k] for k in pk])
-            )
-            if exists.first() is not None:
-                return
             try:
                 with conn.begin_nested():
                     conn.execute(insert(table).values(**row))
-            except IntegrityError:  # a concurrent writer got there first
+            except IntegrityError:  # a row with this key exists, or a concurrent writer got there first
                 pass

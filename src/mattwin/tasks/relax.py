@@ -67,16 +67,20 @@ def relax(
         opt.attach(watchdog, interval=1)
         converged = bool(opt.run(fmax=fmax, steps=max_steps))
     watchdog()
+    return relax_result(atoms, v0, int(opt.nsteps), converged)
+
+
+def relax_result(atoms: Atoms, v0: float, n_steps: int, converged: bool) -> RelaxResult:
+    """The result of a finished relaxation from its final ``atoms`` (with results attached)."""
     forces = atoms.get_forces()
     energy = float(atoms.get_potential_energy())
-    final = from_atoms(atoms)
     return RelaxResult(
         energy_eV=energy,
         energy_per_atom_eV=energy / len(atoms),
-        structure=final.as_dict(),
+        structure=from_atoms(atoms).as_dict(),
         initial_volume_A3=float(v0),
         final_volume_A3=float(atoms.get_volume()),
-        n_steps=int(opt.nsteps),
+        n_steps=n_steps,
         converged=converged,
         max_force_eV_A=float(np.linalg.norm(forces, axis=1).max()),
         stress_GPa=(atoms.get_stress() / units.GPa).tolist(),

@@ -1,0 +1,28 @@
+"""A small campaign through a real Dask LocalCluster with 2 workers gives the in-process answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from mattwin.discovery.campaign import run_campaign
+from mattwin.discovery.config import CampaignConfig
+from mattwin.runtime.execute import Execution
+from mattwin.store import Store
+
+
+@pytest.mark.slow
+def test_campaign_on_two_dask_workers_matches_in_process(tmp_path):
+    cfg = CampaignConfig(elements=("Na", "Cl"), max_atoms=8, budget=4, max_steps=150)
+    local, _ = run_campaign(cfg, store=Store(str(tmp_path / "local.db")))
+    dstore = Store(str(tmp_path / "dask.db"))
+    dist, _ = run_campaign(cfg, store=dstore, execution=Execution(workers=2))
+    assert dist.n_cached == 0 and len(dstore.calculations()) == len(
+        Store(str(tmp_path / "local.db")).calculations()
+    )
+    assert {c.host for c in dstore.calculations()}  # written by the workers
+    by_id = {c.candidate_id: c for c in local.candidates}
+    for c in dist.candidates:
+        if c.status == "ok":
+            assert c.e_hull == pytest.approx(by_id[c.candidate_id].e_hull, abs=1e-3)
+    again, _ = run_campaign(cfg, store=dstore, execution=Execution(workers=2))
+    assert again.n_cached == len(dstore.calculations())
