@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install services demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,11 +24,17 @@ lint: install
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/mypy src/mattwin
 
-test: install lint
+services:
+	scripts/install_services.sh
+
+test: install lint services
 	$(VENV)/bin/pytest -q -ra
 
 bench: install
 	$(PY) benchmarks/discover_demo.py
+	$(PY) benchmarks/bench_relax_throughput.py
+	$(PY) benchmarks/bench_scaling.py
+	$(PY) benchmarks/bench_memory.py
 
 clean:
 	rm -rf $(VENV) mattwin.db mattwin.db-wal mattwin.db-shm mattwin-report

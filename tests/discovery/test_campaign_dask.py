@@ -1,4 +1,5 @@
-"""A small campaign through a real Dask LocalCluster with 2 workers gives the in-process answer."""
+"""A small campaign through a real Dask LocalCluster with 2 workers gives the in-process answer,
+on SQLite and on a real PostgreSQL server (the ``store`` fixture runs both)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from mattwin.store import Store
 
 
 @pytest.mark.slow
-def test_campaign_on_two_dask_workers_matches_in_process(tmp_path):
+def test_campaign_on_two_dask_workers_matches_in_process(tmp_path, store):
     cfg = CampaignConfig(elements=("Na", "Cl"), max_atoms=8, budget=4, max_steps=150)
     local, _ = run_campaign(cfg, store=Store(str(tmp_path / "local.db")))
-    dstore = Store(str(tmp_path / "dask.db"))
+    dstore = store
     dist, _ = run_campaign(cfg, store=dstore, execution=Execution(workers=2))
     assert dist.n_cached == 0 and len(dstore.calculations()) == len(
         Store(str(tmp_path / "local.db")).calculations()

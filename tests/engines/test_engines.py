@@ -72,3 +72,19 @@ def test_ensemble_gives_mean_and_spread(si_diamond):
     assert ev.energy == pytest.approx((a + b) / 2, abs=1e-5)
     assert ev.extras["energy_std"] == pytest.approx(abs(a - b) / np.sqrt(2), abs=1e-5)
     assert ev.extras["energy_std"] > 0
+
+
+def test_chgnet_batched_evaluation_matches_its_ase_calculator(nacl, si_diamond):
+    """mattwin's batched CHGNet path (first-order autograd) gives the calculator's numbers."""
+    from mattwin.materials import to_atoms
+
+    engine = get_engine("chgnet")
+    rattled = nacl.copy()
+    rattled.perturb(0.1)
+    for s, ev in zip([rattled, si_diamond], engine.evaluate([rattled, si_diamond]), strict=True):
+        atoms = to_atoms(s)
+        atoms.calc = engine.calculator()
+        assert ev.energy == pytest.approx(atoms.get_potential_energy(), abs=1e-4)
+        assert np.allclose(ev.forces, atoms.get_forces(), atol=1e-3)
+        assert np.allclose(ev.stress, atoms.get_stress(), atol=1e-5)
+    assert np.abs(engine.evaluate([rattled])[0].forces).max() > 0.05  # the check is not on zeros
