@@ -35,7 +35,7 @@ def small_candidates(n: int, seed: int = 0) -> list:  # type: ignore[type-arg]
             s = Structure.from_spacegroup(
                 "Fm-3m", Lattice.cubic(lat * 1.5), [c, a], [[0, 0, 0], [0.5, 0.5, 0.5]]
             ).get_primitive_structure()
-        s.perturb(0.03)
+        s.perturb(0.03, seed=seed + k)
         out.append(s)
     return out
 

@@ -26,7 +26,7 @@ def candidates(n: int, seed: int = 0) -> list:  # type: ignore[type-arg]
     out = []
     for k, s in enumerate(picked):
         s = s.copy()
-        s.perturb(0.05, min_distance=0.01)
+        s.perturb(0.05, min_distance=0.01, seed=seed + k)
         s.apply_strain(0.02 if k % 2 else -0.02)
         out.append(s)
     return out
