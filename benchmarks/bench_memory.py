@@ -73,5 +73,6 @@ def main() -> None:
     print(f"after {args.n:5d} relaxations {rss2:7.0f} MB  ({rate2:.0f} relaxed/min)")
     print(f"growth {args.first} -> {args.n}: {rss2 - rss1:+.0f} MB (ratio {rss2 / rss1:.2f}); {n_done} done")
 
+
 if __name__ == "__main__":
     main()
