@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ class _Cand:
     method: str
     score: float
 
-    @property
+    @cached_property
     def key(self) -> str:
         return material_id(self.structure)
 
@@ -219,7 +220,7 @@ def _judge(
     pd, stab = ensemble_stability(per_member)
     by_cand: dict[str, list[Outcome]] = {}
     for o in cand_out:
-        by_cand.setdefault(material_id(o.job.structure), []).append(o)
+        by_cand.setdefault(o.job.material_id, []).append(o)
     ranked = [_ranked(c, by_cand[c.key], stab.get(c.key), targets) for c in cands]
     ranked.sort(
         key=lambda r: rank_key(
@@ -232,11 +233,16 @@ def _judge(
     )
     ranked = _mark_relaxed_duplicates(ranked, refs, [o for o in ref_out if o.job.engine == specs[0]])
     ranked = [RankedCandidate(**{**r.__dict__, "rank": i + 1}) for i, r in enumerate(ranked)]
-    names = {material_id(r.structure): (r.name, r.source) for r in refs}
+    ref_ids = [material_id(r.structure) for r in refs]
+    names = {mid: (r.name, r.source) for mid, r in zip(ref_ids, refs, strict=True)}
+    formulas = {c.key: c.structure.composition.reduced_formula for c in cands}
+    formulas.update(
+        {mid: r.structure.composition.reduced_formula for mid, r in zip(ref_ids, refs, strict=True)}
+    )
     hull_points = [
         HullPoint(
             name=names.get(k, (k, ""))[0],
-            formula=_formula_of(k, refs, cands),
+            formula=formulas.get(k, k),
             kind="reference" if k in names else "candidate",
             formation_energy_per_atom=s.formation_energy_per_atom,
             e_hull=s.e_hull,
@@ -288,16 +294,6 @@ def _mark_relaxed_duplicates(
             same.append((s, f"candidate {c.candidate_id}"))
         out.append(RankedCandidate(**{**c.__dict__, "duplicate_of": dup}))
     return out
-
-
-def _formula_of(key: str, refs: list[ReferencePhase], cands: list[_Cand]) -> str:
-    for r in refs:
-        if material_id(r.structure) == key:
-            return r.structure.composition.reduced_formula
-    for c in cands:
-        if c.key == key:
-            return c.structure.composition.reduced_formula
-    return key
 
 
 def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list[Target]) -> RankedCandidate:

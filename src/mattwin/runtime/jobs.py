@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pymatgen.core import Structure
@@ -24,7 +25,7 @@ class Job:
     params: dict[str, Any] = field(default_factory=dict)
     label: str = ""
 
-    @property
+    @cached_property
     def material_id(self) -> str:
         return material_id(self.structure)
 
@@ -32,7 +33,7 @@ class Job:
     def name(self) -> str:
         return self.label or f"{self.structure.composition.reduced_formula} ({self.material_id})"
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The cache key: task and its version, material, engine signature, parameters."""
         if self.task not in TASKS:

@@ -159,15 +159,15 @@ def run_jobs(
         if progress is not None:
             progress(out)
 
-    pending: list[Job] = []
+    pending: dict[str, Job] = {}
     for job in jobs:
         cached = cached_outcome(job, store, retry_failed)
         if cached is not None:
             emit(cached)
-        elif job.key not in {j.key for j in pending}:
-            pending.append(job)
+        else:
+            pending.setdefault(job.key, job)
     groups: dict[tuple[str, float, int], list[Job]] = {}
-    for job in pending:
+    for job in pending.values():
         group = _batch_group(job) if batch else None
         if group is None:
             emit(run_job(job, store, retry_failed))
