@@ -3,6 +3,8 @@
 MATTWIN_DB      database URL or SQLite file path (default: ``mattwin.db`` in the working directory)
 MATTWIN_DEVICE  ``cpu``, ``cuda`` or ``auto`` (default ``auto``: CUDA when torch sees a GPU)
 MATTWIN_ENGINE  default engine name (default ``chgnet``)
+MATTWIN_RUNS    folder for the files of long tasks (trajectories, checkpoints, phonon data); default:
+                next to a SQLite database (``mattwin.db`` -> ``mattwin.runs/``), else ``mattwin-runs``
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Settings:
     db_url: str = field(default_factory=lambda: _db_url(os.environ.get("MATTWIN_DB", "mattwin.db")))
     device: str = field(default_factory=lambda: os.environ.get("MATTWIN_DEVICE", "auto"))
     engine: str = field(default_factory=lambda: os.environ.get("MATTWIN_ENGINE", "chgnet"))
+    runs: str | None = field(default_factory=lambda: os.environ.get("MATTWIN_RUNS"))
 
     def resolved_device(self) -> str:
         """``cpu`` or ``cuda``: ``auto`` picks CUDA when torch sees a GPU."""
@@ -41,3 +44,13 @@ def get_settings() -> Settings:
 def db_url_from(value: str | None) -> str:
     """A database URL from a CLI value (path or URL), or from the environment when None."""
     return get_settings().db_url if value is None else _db_url(value)
+
+
+def runs_dir_for(db_url: str) -> Path:
+    """The folder where tasks of the store at ``db_url`` keep their files (one sub-folder per job key)."""
+    explicit = get_settings().runs
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    if db_url.startswith("sqlite:///"):
+        return Path(db_url.removeprefix("sqlite:///")).with_suffix(".runs")
+    return Path("mattwin-runs").resolve()

@@ -2,68 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="mattwin: an open materials digital twin.")
-refs_app = typer.Typer(no_args_is_help=True, help="Reference phases (competing phases for the convex hull).")
-app.add_typer(refs_app, name="refs")
-console = Console(stderr=True)
-
-DbOpt = Annotated[
-    str | None, typer.Option("--db", help="SQLite path or database URL (default: $MATTWIN_DB or mattwin.db)")
-]
-EngineOpt = Annotated[
-    str,
-    typer.Option("--engine", "-e", help="chgnet, chgnet:0.2.0, sevenn:7net-0, sevenn:7net-l3i5, ensemble"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
-
-
-def _store(db: str | None) -> Any:
-    from mattwin.store import Store
-
-    return Store(db)
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
-@contextlib.contextmanager
-def _library_call() -> Iterator[None]:
-    """Run library code: what libraries print goes to stderr (so ``--json`` output on stdout stays
-    parseable) and a mattwin error becomes one line naming the input and cause, exit status 2."""
-    from mattwin.errors import MattwinError
-
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    except MattwinError as exc:
-        _fail(exc)
-
-
-def _quiet_libraries() -> None:
-    import logging
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    logging.getLogger().setLevel(logging.ERROR)
-    os.environ.setdefault("TQDM_DISABLE", "1")
+from mattwin.cli.common import (
+    DbOpt,
+    EngineOpt,
+    JsonOpt,
+    app,
+    console,
+    expand_multi_value_options,
+    fail,
+    library_call,
+    open_store,
+    print_json,
+    quiet_libraries,
+    refs_app,
+)
 
 
 @app.command()
@@ -74,13 +33,13 @@ def energy(
     as_json: JsonOpt = False,
 ) -> None:
     """Single-point energy (eV), forces and stress of one structure; stored in the database."""
-    _quiet_libraries()
+    quiet_libraries()
     from mattwin.api import energy as run
 
-    with _library_call():
-        rep = run(file, engine=engine, store=_store(db))
+    with library_call():
+        rep = run(file, engine=engine, store=open_store(db))
     if as_json:
-        _print_json(rep.to_dict())
+        print_json(rep.to_dict())
         return
     std = f" ± {rep.energy_per_atom_std_eV:.4f}" if rep.energy_per_atom_std_eV is not None else ""
     console.print(
@@ -105,21 +64,21 @@ def relax(
     as_json: JsonOpt = False,
 ) -> None:
     """Relax cell and positions of one structure; stored in the database."""
-    _quiet_libraries()
+    quiet_libraries()
     from mattwin.api import relax as run
 
-    with _library_call():
+    with library_call():
         rep = run(
             file,
             engine=engine,
             fmax=fmax,
             max_steps=steps,
             relax_cell=not fix_cell,
-            store=_store(db),
+            store=open_store(db),
             out=out,
         )
     if as_json:
-        _print_json(rep.to_dict(with_structure=True))
+        print_json(rep.to_dict(with_structure=True))
         return
     std = f" ± {rep.energy_per_atom_std_eV:.4f}" if rep.energy_per_atom_std_eV is not None else ""
     a, b, c = rep.lattice_abc_A
@@ -172,7 +131,7 @@ def discover(
     as_json: JsonOpt = False,
 ) -> None:
     """Find stable candidates in a chemical space: generate, relax, judge E_hull, rank, report."""
-    _quiet_libraries()
+    quiet_libraries()
     from mattwin.api import discover as run
     from mattwin.cli.progress import CampaignProgress
     from mattwin.discovery.config import CampaignConfig
@@ -190,9 +149,9 @@ def discover(
         max_steps=steps,
     )
     if campaign is None and not elements:
-        _fail(ValueError("give a campaign TOML file or --elements"))
+        fail(ValueError("give a campaign TOML file or --elements"))
     try:
-        with _library_call():
+        with library_call():
             if campaign is not None:
                 cfg = CampaignConfig.from_toml(campaign).replace(**overrides, elements=elements)
             else:
@@ -200,7 +159,7 @@ def discover(
             with CampaignProgress(console) as progress:
                 result = run(
                     cfg,
-                    store=_store(db),
+                    store=open_store(db),
                     report_dir=report,
                     progress=progress,
                     workers=workers,
@@ -210,7 +169,7 @@ def discover(
         console.print("[yellow]interrupted:[/] every finished calculation is in the store; rerun to resume")
         raise typer.Exit(code=130) from None
     if as_json:
-        _print_json(result.to_dict(with_structures=False))
+        print_json(result.to_dict(with_structures=False))
         return
     _print_ranking(result, report)
 
@@ -249,13 +208,13 @@ def refs_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add your own reference phases; campaigns in their chemical space use them from now on."""
-    _quiet_libraries()
+    quiet_libraries()
     from mattwin.api import add_references
 
-    with _library_call():
-        phases = add_references(path, store=_store(db))
+    with library_call():
+        phases = add_references(path, store=open_store(db))
     if as_json:
-        _print_json([{"name": p.name, "formula": p.formula, "source": p.source} for p in phases])
+        print_json([{"name": p.name, "formula": p.formula, "source": p.source} for p in phases])
         return
     for p in phases:
         console.print(f"added {p.formula:12s} {p.name}  [dim]({p.source})[/]")
@@ -270,13 +229,13 @@ def refs_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the reference phases of a chemical space (shipped and user-added)."""
-    _quiet_libraries()
+    quiet_libraries()
     from mattwin.discovery.references import builtin_references
 
     rows = [(r.formula, r.name, r.source) for r in builtin_references(elements)]
-    rows += [(s.composition.reduced_formula, n, src) for s, n, src, _ in _store(db).references(elements)]
+    rows += [(s.composition.reduced_formula, n, src) for s, n, src, _ in open_store(db).references(elements)]
     if as_json:
-        _print_json([{"formula": f, "name": n, "source": s} for f, n, s in rows])
+        print_json([{"formula": f, "name": n, "source": s} for f, n, s in rows])
         return
     table = Table(title="reference phases")
     for col in ("formula", "name", "source"):
@@ -293,38 +252,14 @@ def engines(as_json: JsonOpt = False) -> None:
 
     found = available_engines()
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     for name, target in sorted(found.items()):
         console.print(f"{name:10s} {target}")
 
 
-#: options that take several values the way scientists type them: --elements Li Fe P O
-MULTI_VALUE_OPTIONS = ("--elements", "--composition", "--target")
-
-
-def expand_multi_value_options(argv: list[str]) -> list[str]:
-    """Turn ``--elements Li Fe P O`` into ``--elements Li --elements Fe ...`` for click, which only
-    takes one value per option. Values end at the next option or at a file name (has . or /)."""
-    out: list[str] = []
-    i = 0
-    while i < len(argv):
-        tok = argv[i]
-        out.append(tok)
-        i += 1
-        if tok in MULTI_VALUE_OPTIONS:
-            first = True
-            while (
-                i < len(argv)
-                and not argv[i].startswith("-")
-                and (first or not any(c in argv[i] for c in "./"))
-            ):
-                if not first:
-                    out.append(tok)
-                out.append(argv[i])
-                first = False
-                i += 1
-    return out
+# the frontier areas register their commands on ``app`` when imported
+from mattwin.cli import dynamics, multiscale, quantum  # noqa: E402,F401
 
 
 def main() -> None:

@@ -6,11 +6,13 @@ all of them, :func:`mattwin.tasks.batch_relax.relax_batch`); everything else run
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from mattwin.engines.registry import get_engine
@@ -46,12 +48,18 @@ def _done(result: Any) -> _Status:
     return "done", json.loads(json.dumps(result.to_dict())), None, None
 
 
-def _execute(job: Job) -> _Status:
-    """Run one job; return (status, result, error, error_type). Never raises on bad input."""
+def _execute(job: Job, workdir: Path | None = None) -> _Status:
+    """Run one job; return (status, result, error, error_type). Never raises on bad input.
+
+    A task whose function takes a ``workdir`` argument (long tasks: trajectories, checkpoints)
+    gets ``workdir`` (the job's own folder; not part of the cache key)."""
     try:
         _precheck(job)
         fn, _cls, _v = TASKS[job.task]
-        return _done(fn(job.structure, get_engine(job.engine), **job.params))
+        kwargs = dict(job.params)
+        if workdir is not None and "workdir" in inspect.signature(fn).parameters:
+            kwargs["workdir"] = workdir
+        return _done(fn(job.structure, get_engine(job.engine), **kwargs))
     except Exception as exc:  # an engine's own failure must not sink a campaign
         return _failure(job, exc)
 
@@ -92,7 +100,7 @@ def run_job(job: Job, store: Store, retry_failed: bool = False) -> Outcome:
         return cached
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    status = _execute(job)
+    status = _execute(job, store.runs_dir / job.key)
     return _record(job, job.key, store, status, started, time.perf_counter() - t0)
 
 

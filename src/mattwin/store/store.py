@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mattwin.materials.identity import canonical, material_id
-from mattwin.settings import db_url_from
+from mattwin.settings import db_url_from, runs_dir_for
 from mattwin.store import schema
 
 
@@ -74,6 +74,8 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = db_url_from(url)
+        #: where tasks keep their files (trajectories, checkpoints): ``runs_dir / job_key``
+        self.runs_dir = runs_dir_for(self.url)
         self.engine: SAEngine = create_engine(engine_url(self.url), pool_pre_ping=True)
         self._dialect = self.engine.dialect.name
         if self._dialect == "sqlite":

@@ -1,18 +1,46 @@
-"""Physics procedures: ``task(structure, engine, **params) -> Result``. Tasks never touch the store."""
+"""Physics procedures: ``task(structure, engine, **params) -> Result``. Tasks never touch the store.
 
-from collections.abc import Callable
+Each task module defines ``TASKS = {name: (function, result class, version)}``; the version enters the
+cache key, so bump it when a change alters results. :data:`TASKS` below maps every task name to its
+module and imports that module on first use (so ``relax`` never loads PySCF or phonopy).
+To add a task: write the module, then add its names to ``_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from mattwin.tasks import relax as _relax
-from mattwin.tasks import static as _static
 from mattwin.tasks.relax import relax
 from mattwin.tasks.results import RelaxResult, StaticResult
 from mattwin.tasks.static import static
 
-#: task name -> (function, result class, version); the version enters the cache key
-TASKS: dict[str, tuple[Callable[..., Any], type, int]] = {
-    "relax": (relax, RelaxResult, _relax.TASK_VERSION),
-    "static": (static, StaticResult, _static.TASK_VERSION),
+TaskEntry = tuple[Callable[..., Any], type, int]
+
+#: task name -> module that defines it in its own ``TASKS`` dict
+_MODULES: dict[str, str] = {
+    "relax": "mattwin.tasks.relax",
+    "static": "mattwin.tasks.static",
 }
+
+
+class _Registry(Mapping[str, TaskEntry]):
+    """Task name -> (function, result class, version), imported lazily."""
+
+    def __getitem__(self, name: str) -> TaskEntry:
+        if name not in _MODULES:
+            raise KeyError(name)
+        entry: TaskEntry = importlib.import_module(_MODULES[name]).TASKS[name]
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+TASKS: Mapping[str, TaskEntry] = _Registry()
 
 __all__ = ["TASKS", "RelaxResult", "StaticResult", "relax", "static"]

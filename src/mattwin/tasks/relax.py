@@ -86,3 +86,5 @@ def relax_result(atoms: Atoms, v0: float, n_steps: int, converged: bool) -> Rela
         stress_GPa=(atoms.get_stress() / units.GPa).tolist(),
         n_atoms=len(atoms),
     )
+
+TASKS = {"relax": (relax, RelaxResult, TASK_VERSION)}

@@ -30,3 +30,5 @@ def static(structure: Structure, engine: Engine) -> StaticResult:
         n_atoms=n,
         extras=extras,
     )
+
+TASKS = {"static": (static, StaticResult, TASK_VERSION)}

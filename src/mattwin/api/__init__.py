@@ -1,0 +1,26 @@
+"""The Python API: the same names as the CLI commands. Every calculation goes through the runtime
+(cached, resumable, distributable) and lands in the store.
+
+One module per area: ``screening`` (energy, relax, discover, references); the frontier areas add
+their own modules and re-export their names here.
+"""
+
+from mattwin.api.screening import (
+    EnergyReport,
+    RelaxReport,
+    add_references,
+    discover,
+    energy,
+    relax,
+    write_campaign_report,
+)
+
+__all__ = [
+    "EnergyReport",
+    "RelaxReport",
+    "add_references",
+    "discover",
+    "energy",
+    "relax",
+    "write_campaign_report",
+]

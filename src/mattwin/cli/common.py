@@ -1,0 +1,96 @@
+"""What every ``mattwin`` command shares: the Typer app, common options, error handling, JSON output.
+
+Commands live in one module per area (``main``: screening; ``quantum``, ``dynamics``, ``multiscale``)
+and register themselves on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="mattwin: an open materials digital twin.")
+refs_app = typer.Typer(no_args_is_help=True, help="Reference phases (competing phases for the convex hull).")
+app.add_typer(refs_app, name="refs")
+console = Console(stderr=True)
+
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="SQLite path or database URL (default: $MATTWIN_DB or mattwin.db)")
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", "-e", help="chgnet, chgnet:0.2.0, sevenn:7net-0, sevenn:7net-l3i5, ensemble"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
+
+
+def open_store(db: str | None) -> Any:
+    from mattwin.store import Store
+
+    return Store(db)
+
+
+def fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def library_call() -> Iterator[None]:
+    """Run library code: what libraries print goes to stderr (so ``--json`` output on stdout stays
+    parseable) and a mattwin error becomes one line naming the input and cause, exit status 2."""
+    from mattwin.errors import MattwinError
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except MattwinError as exc:
+        fail(exc)
+
+
+def quiet_libraries() -> None:
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.getLogger().setLevel(logging.ERROR)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+#: options that take several values the way scientists type them: --elements Li Fe P O
+MULTI_VALUE_OPTIONS: set[str] = {"--elements", "--composition", "--target"}
+
+
+def expand_multi_value_options(argv: list[str]) -> list[str]:
+    """Turn ``--elements Li Fe P O`` into ``--elements Li --elements Fe ...`` for click, which only
+    takes one value per option. Values end at the next option or at a file name (has . or /)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        out.append(tok)
+        i += 1
+        if tok in MULTI_VALUE_OPTIONS:
+            first = True
+            while (
+                i < len(argv)
+                and not argv[i].startswith("-")
+                and (first or not any(c in argv[i] for c in "./"))
+            ):
+                if not first:
+                    out.append(tok)
+                out.append(argv[i])
+                first = False
+                i += 1
+    return out
