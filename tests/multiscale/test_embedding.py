@@ -1,0 +1,102 @@
+"""ONIOM embedding: exact when both levels agree, forces are derivatives of the energy (link atoms
+included), and a region that straddles a periodic boundary is cut out whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import bulk, molecule
+from ase.calculators.emt import EMT
+from ase.calculators.lj import LennardJones
+
+from mattwin.multiscale.embedding import (
+    EmbeddingError,
+    ONIOMCalculator,
+    cluster,
+    find_links,
+    select_region,
+)
+
+
+def _butane():
+    atoms = molecule("trans-butane")
+    atoms.center(vacuum=6.0)
+    atoms.pbc = True
+    atoms.rattle(0.02, seed=1)
+    return atoms
+
+
+def _heavy(atoms, k):
+    return [i for i, z in enumerate(atoms.numbers) if z == 6][k]
+
+
+def test_links_cap_the_cut_carbon_bonds():
+    atoms = _butane()
+    c0, c1 = _heavy(atoms, 0), _heavy(atoms, 1)
+    region = [c0, c1] + [
+        i
+        for i in range(len(atoms))
+        if atoms.numbers[i] == 1 and min(atoms.get_distance(i, c0), atoms.get_distance(i, c1)) < 1.2
+    ]
+    links = find_links(atoms, region)
+    # C1-C2 and C3-C4 ... only the bonds leaving the region: each carbon has one neighbour outside
+    assert len(links) == 1
+    (link,) = links
+    assert atoms.numbers[link.outer] == 6
+    cap = cluster(atoms, region, links)
+    d_ch = np.linalg.norm(cap.positions[-1] - atoms.positions[link.inner])
+    assert 1.0 < d_ch < 1.2  # a C-H bond length, Å
+
+
+def test_same_level_gives_the_low_level_exactly():
+    atoms = _butane()
+    region = select_region(atoms, _heavy(atoms, 0), 1.6)
+    atoms.calc = ONIOMCalculator(EMT(), EMT(), region)
+    e = atoms.get_potential_energy()
+    f = atoms.get_forces()
+    ref = atoms.copy()
+    ref.calc = EMT()
+    assert e == pytest.approx(ref.get_potential_energy(), abs=1e-9)
+    assert np.allclose(f, ref.get_forces(), atol=1e-9)
+
+
+def test_forces_are_derivatives_of_the_oniom_energy():
+    atoms = _butane()
+    region = select_region(atoms, _heavy(atoms, 1), 1.6)
+    calc = ONIOMCalculator(EMT(), LennardJones(sigma=2.0, epsilon=0.05, rc=6.0), region)
+    atoms.calc = calc
+    forces = atoms.get_forces()
+    assert calc.results["n_links"] >= 1
+    h = 1e-4
+    for i in [region[0], calc.links[0].outer, len(atoms) - 1]:
+        for c in range(3):
+            plus, minus = atoms.copy(), atoms.copy()
+            plus.positions[i, c] += h
+            minus.positions[i, c] -= h
+            plus.calc = minus.calc = ONIOMCalculator(calc.high, calc.low, region, calc.links)
+            fd = -(plus.get_potential_energy() - minus.get_potential_energy()) / (2 * h)
+            assert forces[i, c] == pytest.approx(fd, abs=2e-4)
+
+
+def test_region_across_the_periodic_boundary_is_whole():
+    cu = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(3)
+    region = select_region(cu, 0, 2.6)  # atom 0 sits at the corner: its neighbours wrap around
+    assert len(region) == 13  # the atom and its 12 nearest neighbours (fcc)
+    lo = LennardJones(sigma=2.3, epsilon=0.4, rc=5.0)
+    e1 = ONIOMCalculator(EMT(), lo, region, links=[]).get_potential_energy(cu)
+    shifted = cu.copy()
+    shifted.translate([1.0, 0.7, 0.3])
+    shifted.wrap()
+    e2 = ONIOMCalculator(EMT(), lo, region, links=[]).get_potential_energy(shifted)
+    assert e1 == pytest.approx(e2, abs=1e-6)
+    cap = cluster(cu, region, [])
+    assert np.linalg.norm(cap.positions - cap.positions[0], axis=1).max() < 2.6
+
+
+def test_region_errors_name_the_cause():
+    atoms = _butane()
+    with pytest.raises(EmbeddingError, match="not an atom index"):
+        select_region(atoms, 99, 2.0)
+    h = next(i for i, z in enumerate(atoms.numbers) if z == 1)
+    with pytest.raises(EmbeddingError, match="hydrogen"):
+        find_links(atoms, [h])
