@@ -100,3 +100,35 @@ def test_region_errors_name_the_cause():
     h = next(i for i, z in enumerate(atoms.numbers) if z == 1)
     with pytest.raises(EmbeddingError, match="hydrogen"):
         find_links(atoms, [h])
+
+
+def test_vacancy_energy_converges_to_the_high_level_as_the_region_grows():
+    """Cu vacancy formation energy: EMT (high) inside a Lennard-Jones crystal (low; Cu parameters of
+    Halicioglu & Pound, Phys. Stat. Sol. A 30, 619 (1975)). LJ alone gives about 3.1 eV, EMT 1.25 eV;
+    a region of the vacancy and its first four neighbour shells recovers EMT within 0.05 eV."""
+    perf = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(4)
+    defect = perf.copy()
+    del defect[0]
+
+    def energy(atoms, calc):
+        a = atoms.copy()
+        a.calc = calc
+        return a.get_potential_energy()
+
+    def lj():
+        return LennardJones(sigma=2.338, epsilon=0.409, rc=6.0, smooth=True)
+
+    mu_emt = energy(bulk("Cu", "fcc", a=3.61), EMT())
+    mu_lj = energy(bulk("Cu", "fcc", a=3.61), lj())
+    e_emt = energy(defect, EMT()) - energy(perf, EMT()) + mu_emt
+    e_lj = energy(defect, lj()) - energy(perf, lj()) + mu_lj
+    errors = []
+    for radius in (3.7, 4.5, 5.2):
+        region = select_region(perf, 0, radius)
+        e_p = ONIOMCalculator(EMT(), lj(), region, links=[]).get_potential_energy(perf)
+        shell = [i - 1 for i in region if i]  # the same sites without the vacant one
+        e_d = ONIOMCalculator(EMT(), lj(), shell, links=[]).get_potential_energy(defect)
+        errors.append(abs(e_d - e_p + mu_emt - e_emt))
+    assert 1.1 < e_emt < 1.4 and e_lj > 2.5
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[-1] < 0.05
