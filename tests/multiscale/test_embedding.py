@@ -132,3 +132,16 @@ def test_vacancy_energy_converges_to_the_high_level_as_the_region_grows():
     assert 1.1 < e_emt < 1.4 and e_lj > 2.5
     assert errors[0] > errors[1] > errors[2]
     assert errors[-1] < 0.05
+
+
+def test_shell_wider_than_half_the_cell_stays_whole():
+    """The shell around a vacancy (no atom at its centre) spans 9 Å of a 10.8 Å cell: cut out with
+    minimum images from one shell atom it would fall apart; it must equal the perfect crystal's shell."""
+    perf = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(3)
+    defect = perf.copy()
+    del defect[0]
+    region = select_region(perf, 0, 4.5)
+    full = cluster(perf, region, [])
+    shell = cluster(defect, [i - 1 for i in region if i], [])
+    shift = full.positions[1] - shell.positions[0]
+    assert np.allclose(shell.positions + shift, full.positions[1:], atol=1e-8)

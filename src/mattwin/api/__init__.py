@@ -5,6 +5,7 @@ One module per area: ``screening`` (energy, relax, discover, references); the fr
 their own modules and re-export their names here.
 """
 
+from mattwin.api.embedding import embed
 from mattwin.api.screening import (
     EnergyReport,
     RelaxReport,
@@ -20,6 +21,7 @@ __all__ = [
     "RelaxReport",
     "add_references",
     "discover",
+    "embed",
     "energy",
     "relax",
     "write_campaign_report",

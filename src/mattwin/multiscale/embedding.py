@@ -90,23 +90,41 @@ def find_links(atoms: Atoms, region: Sequence[int], scale: float = 1.25) -> list
     return links
 
 
+def _whole(atoms: Atoms, region: Sequence[int]) -> np.ndarray:
+    """Cartesian positions (Å) of the region atoms made whole across periodic boundaries: each atom
+    is placed at the minimum image of its nearest already-placed atom, so a region wider than half
+    the cell (a shell around a vacancy) stays in one piece."""
+    pos = atoms.positions[list(region)]
+    n = len(region)
+    vec = np.empty((n, n, 3))  # vec[i, j]: minimum-image vector from region atom i to j
+    for k in range(n):
+        vec[k], _ = find_mic(pos - pos[k], atoms.cell, atoms.pbc)
+    dist = np.linalg.norm(vec, axis=2)
+    whole = np.empty((n, 3))
+    whole[0] = pos[0]
+    placed = np.zeros(n, dtype=bool)
+    placed[0] = True
+    for _ in range(n - 1):  # Prim's tree: grow along the shortest link to a placed atom
+        d = np.where(placed[:, None] & ~placed[None, :], dist, np.inf)
+        src, dst = np.unravel_index(np.argmin(d), d.shape)
+        whole[dst] = whole[src] + vec[src, dst]
+        placed[dst] = True
+    return whole
+
+
 def _unwrapped(atoms: Atoms, region: Sequence[int], links: Sequence[Link]) -> tuple[np.ndarray, np.ndarray]:
-    """Cartesian positions (Å) of the region atoms and of the link atoms, unwrapped around the
-    first region atom so that the cluster is whole."""
+    """Cartesian positions (Å) of the region atoms (made whole) and of the link atoms."""
     pos = atoms.positions
-    ref = pos[region[0]]
-    if atoms.pbc.any():
-        vec, _ = find_mic(pos[list(region)] - ref, atoms.cell, atoms.pbc)
-        inner = ref + vec
-        index = {a: k for k, a in enumerate(region)}
-        link_pos = []
-        for link in links:
-            r_in = inner[index[link.inner]]
-            d, _ = find_mic(pos[link.outer] - pos[link.inner], atoms.cell, atoms.pbc)
-            link_pos.append(r_in + link.g * d)
-    else:
+    if not atoms.pbc.any():
         inner = pos[list(region)].copy()
         link_pos = [pos[k.inner] + k.g * (pos[k.outer] - pos[k.inner]) for k in links]
+        return inner, np.array(link_pos).reshape(-1, 3)
+    inner = _whole(atoms, region)
+    index = {a: k for k, a in enumerate(region)}
+    link_pos = []
+    for link in links:
+        d, _ = find_mic(pos[link.outer] - pos[link.inner], atoms.cell, atoms.pbc)
+        link_pos.append(inner[index[link.inner]] + link.g * d)
     return inner, np.array(link_pos).reshape(-1, 3)
 
 
