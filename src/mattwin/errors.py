@@ -29,3 +29,23 @@ class EngineError(MattwinError):
 
 class CampaignError(MattwinError):
     """A campaign definition is invalid (bad TOML, unknown element, empty chemical space)."""
+
+
+class ConvergenceError(MattwinError):
+    """An SCF or correlated-method iteration did not converge (names molecule, method, basis, iterations)."""
+
+
+class MemoryLimitError(MattwinError):
+    """A calculation would need more memory than is available; says how much and what to change."""
+
+
+class FitError(MattwinError):
+    """A fit to computed data failed (equation of state, elastic constants): too few or bad points."""
+
+
+class PartModelError(MattwinError):
+    """A continuum model could not be set up: unknown geometry or material run, bad mesh, bad load."""
+
+
+class MDError(MattwinError):
+    """A molecular-dynamics run has invalid settings, blew up (NaN), or its files are unusable."""

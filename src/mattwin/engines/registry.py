@@ -18,6 +18,7 @@ _BUILTIN = {
     "sevenn": "mattwin.engines.sevenn:SevenNetEngine",
     "ensemble": "mattwin.engines.ensemble:EnsembleEngine",
     "emt": "mattwin.engines.emt:EMTEngine",
+    "pyscf": "mattwin.engines.pyscf:PySCFEngine",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from pymatgen.core import Element, Structure
+from pymatgen.core import Element, Molecule, Structure
 
 from mattwin.errors import UnphysicalStructureError
 
@@ -36,11 +36,32 @@ def min_distance_ratio(structure: Structure) -> tuple[float, int, int]:
     return float(ratio[i, j]), int(i), int(j)
 
 
-def check_physical(structure: Structure, name: str = "structure") -> None:
+def _check_molecule(mol: Molecule, name: str) -> None:
+    """Non-finite coordinates or overlapping atoms of a molecule (no cell to check)."""
+    if not np.all(np.isfinite(mol.cart_coords)):
+        raise UnphysicalStructureError(f"{name}: non-finite coordinates")
+    if len(mol) < 2:
+        return
+    dm = mol.distance_matrix.copy()
+    np.fill_diagonal(dm, np.inf)
+    radii = np.array([_radius(site.specie.symbol) for site in mol])
+    ratio = dm / (radii[:, None] + radii[None, :])
+    i, j = np.unravel_index(int(np.argmin(ratio)), ratio.shape)
+    if ratio[i, j] < OVERLAP_FRACTION:
+        raise UnphysicalStructureError(
+            f"{name}: overlapping atoms {mol[i].specie}{i} and {mol[j].specie}{j} at {dm[i, j]:.2f} Å "
+            f"(< {OVERLAP_FRACTION:.0%} of the sum of their atomic radii); fix the coordinates"
+        )
+
+
+def check_physical(structure: Structure | Molecule, name: str = "structure") -> None:
     """Raise :class:`UnphysicalStructureError` naming ``name`` for overlapping atoms, collapsed
     cells or non-finite coordinates."""
     if len(structure) == 0:
         raise UnphysicalStructureError(f"{name}: has no atoms")
+    if isinstance(structure, Molecule):
+        _check_molecule(structure, name)
+        return
     if not np.all(np.isfinite(structure.cart_coords)) or not np.all(np.isfinite(structure.lattice.matrix)):
         raise UnphysicalStructureError(f"{name}: non-finite coordinates or lattice")
     vpa = structure.volume / len(structure)

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 from ase import Atoms
-from pymatgen.core import Element, Structure
+from pymatgen.core import Element, Molecule, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 
@@ -19,7 +19,12 @@ def canonical(structure: Structure) -> Structure:
     return, which makes cell relaxations run uphill; so every structure entering mattwin is
     turned right-handed here by negating all three lattice vectors and the fractional
     coordinates, which leaves every Cartesian position and the periodic lattice unchanged.
+    A pymatgen ``Molecule`` is returned as a plain copy (:mod:`mattwin.materials.molecules`).
     """
+    if isinstance(structure, Molecule):
+        from mattwin.materials.molecules import canonical_molecule
+
+        return canonical_molecule(structure)  # type: ignore[return-value]
     if not structure.is_ordered:
         raise ValueError(
             f"{structure.composition.reduced_formula}: partially occupied sites; "
@@ -36,13 +41,17 @@ def canonical(structure: Structure) -> Structure:
     return out
 
 
-def material_id(structure: Structure, decimals: int = 3) -> str:
+def material_id(structure: Structure | Molecule, decimals: int = 3) -> str:
     """A stable 16-hex-digit hash of species, cell (Å) and positions rounded to ``decimals``.
 
     Two structures with the same id are the same calculation input; the looser "same material"
     test (symmetry-equivalent settings, small displacements) is
-    :func:`mattwin.discovery.dedup.deduplicate`.
+    :func:`mattwin.discovery.dedup.deduplicate`. Molecules: :func:`mattwin.materials.molecules.molecule_id`.
     """
+    if isinstance(structure, Molecule):
+        from mattwin.materials.molecules import molecule_id
+
+        return molecule_id(structure)
     s = canonical(structure)
     frac = np.mod(np.round(s.frac_coords, decimals), 1.0)
     frac = np.where(np.isclose(frac, 1.0, atol=10.0**-decimals), 0.0, frac)
@@ -57,8 +66,12 @@ def material_id(structure: Structure, decimals: int = 3) -> str:
     return digest[:16]
 
 
-def to_atoms(structure: Structure) -> Atoms:
-    """ASE ``Atoms`` of a structure (periodic in 3D)."""
+def to_atoms(structure: Structure | Molecule) -> Atoms:
+    """ASE ``Atoms`` of a structure (periodic in 3D); of a ``Molecule``: non-periodic, no cell."""
+    if isinstance(structure, Molecule):
+        from mattwin.materials.molecules import molecule_to_atoms
+
+        return molecule_to_atoms(structure)
     atoms = AseAtomsAdaptor.get_atoms(canonical(structure))
     atoms.pbc = True
     return atoms

@@ -17,7 +17,10 @@ from mattwin.tasks import TASKS
 
 @dataclass(frozen=True)
 class Job:
-    """``task`` ("relax", "static") on ``structure`` with the engine ``engine`` (a single-engine spec)."""
+    """``task`` ("relax", "static") on ``structure`` with the engine ``engine`` (a single-engine spec).
+
+    ``structure`` may also be a pymatgen ``Molecule`` (tasks of the quantum-chemistry rung); its
+    identity is :func:`mattwin.materials.molecules.molecule_id`."""
 
     task: str
     structure: Structure

@@ -1,0 +1,176 @@
+"""Molecules: read XYZ files (no cell) or SMILES (RDKit ETKDG embedding + MMFF94 clean-up) into a
+pymatgen ``Molecule`` with its charge and spin multiplicity; identity hash and ASE interop.
+
+A molecule is a material like a crystal: it enters the runtime as the ``structure`` of a
+:class:`mattwin.runtime.jobs.Job`, is hashed by :func:`molecule_id` (species, positions in Å rounded,
+charge, multiplicity) and stored by :meth:`mattwin.store.Store.put_material`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ase import Atoms
+from pymatgen.core import Element, Molecule
+
+from mattwin.errors import MaterialReadError
+
+_XYZ = {".xyz", ".extxyz"}
+
+
+def _default_multiplicity(mol: Molecule, charge: int) -> int:
+    n_electrons = int(sum(Element(s.specie.symbol).Z for s in mol)) - charge
+    return 1 if n_electrons % 2 == 0 else 2
+
+
+def with_charge_spin(mol: Molecule, charge: int = 0, spin_multiplicity: int | None = None) -> Molecule:
+    """A copy of ``mol`` with ``charge`` (e) and ``spin_multiplicity`` (2S+1; default: lowest)."""
+    mult = spin_multiplicity or _default_multiplicity(mol, charge)
+    try:
+        return Molecule(
+            [s.specie.symbol for s in mol], mol.cart_coords, charge=charge, spin_multiplicity=mult
+        )
+    except ValueError as exc:
+        raise MaterialReadError(f"{mol.composition.formula}: {exc}") from exc
+
+
+def canonical_molecule(mol: Molecule) -> Molecule:
+    """A copy with plain elements, the same Cartesian positions (Å), charge and multiplicity."""
+    return with_charge_spin(mol, int(mol.charge), int(mol.spin_multiplicity))
+
+
+def molecule_id(mol: Molecule, decimals: int = 4) -> str:
+    """A stable 16-hex-digit hash of species, Cartesian positions (Å, rounded to ``decimals``, in
+    input order and orientation), charge and spin multiplicity."""
+    rows = [
+        (site.specie.symbol, *[f"{x:.{decimals}f}" for x in np.round(site.coords, decimals) + 0.0])
+        for site in mol
+    ]
+    payload = {"molecule": rows, "charge": int(mol.charge), "multiplicity": int(mol.spin_multiplicity)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def molecule_to_atoms(mol: Molecule) -> Atoms:
+    """Non-periodic ASE ``Atoms``; ``info["charge"]`` and ``info["spin_multiplicity"]`` carried along."""
+    atoms = Atoms([s.specie.symbol for s in mol], positions=mol.cart_coords, pbc=False)
+    atoms.info["charge"] = int(mol.charge)
+    atoms.info["spin_multiplicity"] = int(mol.spin_multiplicity)
+    return atoms
+
+
+def molecule_from_atoms(
+    atoms: Atoms, charge: int | None = None, spin_multiplicity: int | None = None
+) -> Molecule:
+    """A pymatgen ``Molecule`` of ASE ``Atoms`` (cell ignored); charge/multiplicity from arguments,
+    else from ``atoms.info``, else neutral lowest-spin."""
+    q = int(charge if charge is not None else atoms.info.get("charge", 0))
+    mult = spin_multiplicity if spin_multiplicity is not None else atoms.info.get("spin_multiplicity")
+    mol = Molecule(atoms.get_chemical_symbols(), atoms.positions)
+    return with_charge_spin(mol, q, int(mult) if mult else None)
+
+
+def molecule_from_smiles(
+    smiles: str, charge: int | None = None, spin_multiplicity: int | None = None, seed: int = 0xF00D
+) -> Molecule:
+    """3D geometry of a SMILES string: RDKit adds hydrogens, embeds with ETKDG (``seed``) and
+    optimises with MMFF94 (UFF when MMFF lacks parameters). Charge defaults to the SMILES formal charge."""
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import AllChem as _AllChem
+
+    AllChem: Any = _AllChem  # RDKit's stubs miss most of AllChem
+    RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
+    rd = Chem.MolFromSmiles(smiles)
+    if rd is None:
+        raise MaterialReadError(f"{smiles!r}: not a valid SMILES string (RDKit cannot parse it)")
+    rd = Chem.AddHs(rd)
+    params = AllChem.ETKDGv3()
+    params.randomSeed = seed
+    if AllChem.EmbedMolecule(rd, params) != 0:
+        raise MaterialReadError(f"{smiles!r}: RDKit ETKDG could not embed a 3D geometry")
+    if AllChem.MMFFHasAllMoleculeParams(rd):
+        AllChem.MMFFOptimizeMolecule(rd, maxIters=2000)
+    else:
+        AllChem.UFFOptimizeMolecule(rd, maxIters=2000)
+    pos = rd.GetConformer().GetPositions()
+    symbols = [a.GetSymbol() for a in rd.GetAtoms()]
+    q = Chem.GetFormalCharge(rd) if charge is None else charge
+    return with_charge_spin(Molecule(symbols, pos), int(q), spin_multiplicity)
+
+
+def _read_xyz(path: Path) -> Molecule:
+    from ase.io import read
+
+    try:
+        atoms = read(path, index=-1, format="extxyz")
+    except Exception:
+        try:
+            atoms = read(path, index=-1, format="xyz")
+        except Exception as exc:
+            raise MaterialReadError(f"{path}: cannot read as XYZ ({exc})") from exc
+    assert isinstance(atoms, Atoms)
+    if len(atoms) == 0:
+        raise MaterialReadError(f"{path}: XYZ file holds no atoms")
+    return molecule_from_atoms(atoms)
+
+
+def looks_like_smiles(text: str) -> bool:
+    """True for a string that is not a file name and reads as a SMILES string."""
+    return Path(text).suffix.lower() not in _XYZ and " " not in text.strip() and not Path(text).exists()
+
+
+def read_molecule(
+    source: str | Path, charge: int | None = None, spin_multiplicity: int | None = None
+) -> Molecule:
+    """A molecule from an XYZ file (Å; extended-XYZ ``charge=``/``spin_multiplicity=`` are read) or
+    from a SMILES string. ``charge`` (e) and ``spin_multiplicity`` (2S+1) override what the input says.
+
+    Raises :class:`MaterialReadError` naming the input and the cause (missing file, bad SMILES,
+    charge and multiplicity that do not fit the electron count)."""
+    text = str(source)
+    p = Path(text)
+    if p.is_file():
+        if p.stat().st_size == 0:
+            raise MaterialReadError(f"{p}: empty file")
+        if p.suffix.lower() not in _XYZ:
+            raise MaterialReadError(f"{p}: a molecule file must be .xyz (or give a SMILES string)")
+        mol = _read_xyz(p)
+    elif p.suffix.lower() in _XYZ or "/" in text:
+        raise MaterialReadError(f"{p}: no such file")
+    else:
+        return molecule_from_smiles(text, charge, spin_multiplicity)
+    q = int(mol.charge) if charge is None else charge
+    mult = (
+        spin_multiplicity
+        if spin_multiplicity is not None
+        else (int(mol.spin_multiplicity) if charge is None else None)
+    )
+    return with_charge_spin(mol, q, mult)
+
+
+def write_molecule(mol: Molecule, path: str | Path) -> Path:
+    """Write ``mol`` as extended XYZ (charge and multiplicity in the comment line)."""
+    from ase.io import write
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    write(p, molecule_to_atoms(mol), format="extxyz")
+    return p
+
+
+def fragments(mol: Molecule, scale: float = 1.2) -> list[list[int]]:
+    """Covalently bonded fragments of ``mol`` (atom index lists, sorted by first index): two atoms
+    are bonded when closer than ``scale`` times the sum of their covalent radii."""
+    from ase.data import covalent_radii
+    from scipy.sparse.csgraph import connected_components
+
+    z = [Element(s.specie.symbol).Z for s in mol]
+    r = np.array([covalent_radii[i] for i in z])
+    d = mol.distance_matrix
+    bonded = d < scale * (r[:, None] + r[None, :])
+    n, labels = connected_components(bonded, directed=False)
+    groups = [list(np.flatnonzero(labels == k).astype(int).tolist()) for k in range(n)]
+    return sorted(groups, key=lambda g: g[0])
