@@ -69,7 +69,16 @@ def quiet_libraries() -> None:
 
 
 #: options that take several values the way scientists type them: --elements Li Fe P O
-MULTI_VALUE_OPTIONS: set[str] = {"--elements", "--composition", "--target"}
+MULTI_VALUE_OPTIONS: set[str] = {"--elements", "--composition", "--target", "--temps"}
+
+
+def _is_number(text: str) -> bool:
+    """``1000.5`` is a value (a temperature), not a file name, although it contains a dot."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def expand_multi_value_options(argv: list[str]) -> list[str]:
@@ -86,7 +95,7 @@ def expand_multi_value_options(argv: list[str]) -> list[str]:
             while (
                 i < len(argv)
                 and not argv[i].startswith("-")
-                and (first or not any(c in argv[i] for c in "./"))
+                and (first or not any(c in argv[i] for c in "./") or _is_number(argv[i]))
             ):
                 if not first:
                     out.append(tok)

@@ -146,6 +146,30 @@ def _run_batched(group: list[Job], store: Store, stats: BatchStats | None) -> It
                 yield run_job(job, store)
 
 
+def _run_md_lockstep(group: list[Job], store: Store) -> Iterator[Outcome]:
+    """MD jobs with one engine, one model call per step for all (:func:`mattwin.tasks.md_batch.md_batch`)."""
+    from mattwin.tasks.md_batch import md_batch
+
+    started = datetime.now(UTC)
+    ready = []
+    for job in group:
+        try:
+            _precheck(job)
+            ready.append(job)
+        except MattwinError as exc:
+            yield _record(job, job.key, store, _failure(job, exc), started, 0.0)
+    results = md_batch(
+        [j.structure for j in ready],
+        get_engine(group[0].engine),
+        [j.params for j in ready],
+        [store.runs_dir / j.key for j in ready],
+        names=[j.name for j in ready],
+    )
+    for i, res, wall in results:
+        status = _failure(ready[i], res) if isinstance(res, BaseException) else _done(res)
+        yield _record(ready[i], ready[i].key, store, status, started, wall)
+
+
 def run_jobs(
     jobs: Sequence[Job],
     store: Store,
@@ -175,13 +199,19 @@ def run_jobs(
         else:
             pending.setdefault(job.key, job)
     groups: dict[tuple[str, float, int], list[Job]] = {}
+    md_groups: dict[str, list[Job]] = {}
     for job in pending.values():
         group = _batch_group(job) if batch else None
-        if group is None:
+        if batch and job.task == "md":  # MD replicas sharing an engine advance in lockstep
+            md_groups.setdefault(job.engine, []).append(job)
+        elif group is None:
             emit(run_job(job, store, retry_failed))
         else:
             groups.setdefault(group, []).append(job)
     for group_jobs in groups.values():
         for out in _run_batched(group_jobs, store, stats):
+            emit(out)
+    for md_jobs in md_groups.values():
+        for out in _run_md_lockstep(md_jobs, store):
             emit(out)
     return [by_key[job.key] for job in jobs]

@@ -22,6 +22,7 @@ TaskEntry = tuple[Callable[..., Any], type, int]
 _MODULES: dict[str, str] = {
     "relax": "mattwin.tasks.relax",
     "static": "mattwin.tasks.static",
+    "md": "mattwin.tasks.md",
     "embedded_energy": "mattwin.tasks.embedding",
 }
 
