@@ -44,6 +44,7 @@ from mattwin.analysis.cbs import cardinal_number, extrapolate_correlation
 from mattwin.engines.base import Engine, Evaluation
 from mattwin.engines.pyscf_run import WAVEFUNCTION_METHODS, QCResult, Settings, compute
 from mattwin.errors import EngineError
+from mattwin.materials.molecules import molecule_formula
 
 DEFAULT_MODEL = "b3lyp-d3bj/def2-svp"
 DISPERSIONS = ("d3bj", "d3zero", "d3bjm", "d3zerom", "d4")
@@ -205,7 +206,7 @@ class PySCFEngine(Engine):
     def run(self, mol: Molecule, name: str = "", ghost: Sequence[int] = (), grad: bool = False) -> QCResult:
         """Energy (hartree) of ``mol`` at this level, CBS-extrapolated for ``cbs(...)`` bases;
         ``ghost``: atoms with basis functions only (counterpoise); ``grad``: analytic gradient."""
-        name = name or mol.composition.formula.replace(" ", "")
+        name = name or molecule_formula(mol)
         if grad and not self.has_forces:
             raise EngineError(f"{name}: {self.label} has no analytic forces in mattwin")
         if len(self.bases) == 1:

@@ -15,6 +15,7 @@ import numpy as np
 from pymatgen.core import Molecule
 
 from mattwin.errors import ConvergenceError, EngineError, MemoryLimitError
+from mattwin.materials.molecules import molecule_formula
 
 #: listeners called with a short stage description ("SCF b3lyp/def2-svp on H2O") by long calculations
 PROGRESS_LISTENERS: list[Callable[[str], None]] = []
@@ -86,7 +87,7 @@ def build_mole(mol: Molecule, basis: str, ghost: Sequence[int] = (), max_memory_
         (("ghost-" if i in ghosts else "") + s.specie.symbol, tuple(map(float, s.coords)))
         for i, s in enumerate(mol)
     ]
-    name = mol.composition.formula.replace(" ", "")
+    name = molecule_formula(mol)
     spin = int(mol.spin_multiplicity) - 1
     try:
         return gto.M(

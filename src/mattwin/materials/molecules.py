@@ -174,3 +174,8 @@ def fragments(mol: Molecule, scale: float = 1.2) -> list[list[int]]:
     n, labels = connected_components(bonded, directed=False)
     groups = [list(np.flatnonzero(labels == k).astype(int).tolist()) for k in range(n)]
     return sorted(groups, key=lambda g: g[0])
+
+
+def molecule_formula(mol: Molecule) -> str:
+    """Hill formula without spaces: CH2O, C6H6, H2O."""
+    return str(mol.composition.hill_formula).replace(" ", "")
