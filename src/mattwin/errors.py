@@ -49,3 +49,7 @@ class PartModelError(MattwinError):
 
 class MDError(MattwinError):
     """A molecular-dynamics run has invalid settings, blew up (NaN), or its files are unusable."""
+
+
+class CostLimitError(MattwinError):
+    """A calculation would exceed its cost limit (e.g. too many displaced supercells); says what to change."""

@@ -6,6 +6,17 @@ their own modules and re-export their names here.
 """
 
 from mattwin.api.embedding import embed
+from mattwin.api.multiscale import (
+    PartReport,
+    PropertyReport,
+    elastic,
+    equation_of_state,
+    part,
+    phonons,
+    thermal_conductivity,
+    thermal_expansion,
+    write_property_report,
+)
 from mattwin.api.screening import (
     EnergyReport,
     RelaxReport,
@@ -17,6 +28,15 @@ from mattwin.api.screening import (
 )
 
 __all__ = [
+    "PartReport",
+    "PropertyReport",
+    "elastic",
+    "equation_of_state",
+    "part",
+    "phonons",
+    "thermal_conductivity",
+    "thermal_expansion",
+    "write_property_report",
     "EnergyReport",
     "RelaxReport",
     "add_references",

@@ -22,6 +22,11 @@ TaskEntry = tuple[Callable[..., Any], type, int]
 _MODULES: dict[str, str] = {
     "relax": "mattwin.tasks.relax",
     "static": "mattwin.tasks.static",
+    "equation_of_state": "mattwin.tasks.eos",
+    "elastic_tensor": "mattwin.tasks.elastic",
+    "phonons": "mattwin.tasks.phonons",
+    "thermal_expansion": "mattwin.tasks.phonons",
+    "thermal_conductivity": "mattwin.tasks.conductivity",
     "md": "mattwin.tasks.md",
     "embedded_energy": "mattwin.tasks.embedding",
 }
