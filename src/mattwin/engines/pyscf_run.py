@@ -140,11 +140,11 @@ def run_scf(pmol: Any, mol: Molecule, s: Settings, name: str) -> Any:
     if not mf.converged:
         stage(f"SCF {s.method}/{s.basis} on {name}: second-order retry")
         mf = mf.newton()
-        mf.max_cycle = 50
+        mf.max_cycle = s.max_cycle
         mf.kernel(mf.make_rdm1())
     if not mf.converged:
         raise ConvergenceError(
-            f"{name}: {s.method}/{s.basis} SCF did not converge in {s.max_cycle} DIIS + 50 Newton "
+            f"{name}: {s.method}/{s.basis} SCF did not converge in {s.max_cycle} DIIS + {s.max_cycle} Newton "
             f"iterations (charge {pmol.charge}, 2S={pmol.spin}); check the geometry, charge and "
             "multiplicity, or try a smaller basis"
         )
