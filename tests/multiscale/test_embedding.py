@@ -145,3 +145,41 @@ def test_shell_wider_than_half_the_cell_stays_whole():
     shell = cluster(defect, [i - 1 for i in region if i], [])
     shift = full.positions[1] - shell.positions[0]
     assert np.allclose(shell.positions + shift, full.positions[1:], atol=1e-8)
+
+
+def test_pyscf_region_in_an_mlip_environment_has_consistent_forces():
+    """ONIOM(HF/6-31G : CHGNet) for ethanol with the OH-CH2 end as the region: the cut C-C bond is
+    capped (the region becomes methanol), the energy is the subtractive sum, and the analytic
+    forces (PySCF gradients in Hartree/Bohr and CHGNet's, through the link atom) match central
+    finite differences of the energy."""
+    from mattwin.engines.registry import get_engine
+
+    atoms = molecule("CH3CH2OH")
+    atoms.center(vacuum=7.0)
+    atoms.pbc = True
+    o = next(i for i, s in enumerate(atoms.get_chemical_symbols()) if s == "O")
+    c_o = min((i for i, z in enumerate(atoms.numbers) if z == 6), key=lambda i: atoms.get_distance(o, i))
+    region = [i for i in range(len(atoms)) if min(atoms.get_distance(i, o), atoms.get_distance(i, c_o)) < 1.2]
+    high = get_engine("pyscf:hf/6-31g").calculator()
+    low = get_engine("chgnet").calculator()
+    calc = ONIOMCalculator(high, low, region)
+    atoms.calc = calc
+    forces = atoms.get_forces()
+    assert calc.results["n_links"] == 1
+    assert calc.results["energy"] == pytest.approx(
+        calc.results["energy_low_system"]
+        + calc.results["energy_high_region"]
+        - calc.results["energy_low_region"]
+    )
+    # HF/6-31G methanol is about -114.98 Hartree (-3128.7 eV); the cluster is methanol
+    assert calc.results["energy_high_region"] == pytest.approx(-114.98 * 27.2114, abs=0.5)
+    link = calc.links[0]
+    h = 2e-3
+    for i in (o, link.outer):
+        plus, minus = atoms.copy(), atoms.copy()
+        plus.positions[i, 0] += h
+        minus.positions[i, 0] -= h
+        plus.calc = ONIOMCalculator(high, low, region, calc.links)
+        minus.calc = ONIOMCalculator(high, low, region, calc.links)
+        fd = -(plus.get_potential_energy() - minus.get_potential_energy()) / (2 * h)
+        assert forces[i, 0] == pytest.approx(fd, abs=0.005)  # CHGNet is float32: FD noise ~1 meV/Å
