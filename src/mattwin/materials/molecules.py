@@ -32,7 +32,11 @@ def with_charge_spin(mol: Molecule, charge: int = 0, spin_multiplicity: int | No
     mult = spin_multiplicity or _default_multiplicity(mol, charge)
     try:
         return Molecule(
-            [s.specie.symbol for s in mol], mol.cart_coords, charge=charge, spin_multiplicity=mult
+            [s.specie.symbol for s in mol],
+            mol.cart_coords,
+            charge=charge,
+            spin_multiplicity=mult,
+            properties=dict(mol.properties) if mol.properties else None,
         )
     except ValueError as exc:
         raise MaterialReadError(f"{mol.composition.formula}: {exc}") from exc
@@ -45,12 +49,20 @@ def canonical_molecule(mol: Molecule) -> Molecule:
 
 def molecule_id(mol: Molecule, decimals: int = 4) -> str:
     """A stable 16-hex-digit hash of species, Cartesian positions (Å, rounded to ``decimals``, in
-    input order and orientation), charge and spin multiplicity."""
+    input order and orientation), charge, spin multiplicity and embedding point charges
+    (``properties["point_charges"]``, if any)."""
     rows = [
         (site.specie.symbol, *[f"{x:.{decimals}f}" for x in np.round(site.coords, decimals) + 0.0])
         for site in mol
     ]
-    payload = {"molecule": rows, "charge": int(mol.charge), "multiplicity": int(mol.spin_multiplicity)}
+    payload: dict[str, object] = {
+        "molecule": rows,
+        "charge": int(mol.charge),
+        "multiplicity": int(mol.spin_multiplicity),
+    }
+    pcs = (mol.properties or {}).get("point_charges")
+    if pcs:  # an embedded cluster: the point charges are part of the input
+        payload["point_charges"] = np.round(np.asarray(pcs, dtype=float), decimals).tolist()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
