@@ -107,9 +107,7 @@ class DiffusionFit:
         return asdict(self)
 
 
-def _slope_D(msd_curve: np.ndarray, dt_ps: float, start: float, end: float, dim: int) -> float:
-    n = len(msd_curve)
-    i0, i1 = max(1, int(round(start * (n - 1)))), max(2, int(round(end * (n - 1))))
+def _slope_D(msd_curve: np.ndarray, dt_ps: float, i0: int, i1: int, dim: int) -> float:
     t = np.arange(i0, i1 + 1) * dt_ps
     slope = np.polyfit(t, msd_curve[i0 : i1 + 1], 1)[0]
     return float(slope / (2.0 * dim))
@@ -125,28 +123,31 @@ def diffusion_coefficient(
 ) -> DiffusionFit:
     """Tracer diffusion coefficient of the atoms in ``unwrapped`` (n_frames, n_atoms, 3) Å.
 
-    dt_ps: time between frames. The MSD (all origins) is fitted linearly between ``fit_start`` and
-    ``fit_end`` (fractions of the longest lag: skip the ballistic start, and the noisy long lags
-    with few origins). The error is the standard error over ``n_blocks`` contiguous blocks, each
-    fitted the same way (blocks long compared with the velocity correlation time are independent).
+    dt_ps: time between frames. The trajectory is cut into ``n_blocks`` contiguous blocks; the
+    MSD (all origins) is fitted linearly over lags from ``fit_start`` to ``fit_end`` of the block
+    length (skipping the ballistic start and the noisy long lags), in each block and over the whole
+    trajectory (same lags, more origins). D is the whole-trajectory value; its error the standard
+    error of the block values (blocks long compared with the velocity correlation time are
+    independent; the whole-trajectory value is at least as precise as their mean).
     """
     if not 0 <= fit_start < fit_end <= 1:
         raise ValueError(f"fit window [{fit_start}, {fit_end}] must satisfy 0 <= start < end <= 1")
     n = unwrapped.shape[0]
-    if n < 4 * max(n_blocks, 1):
-        raise ValueError(f"{n} frames are too few for {n_blocks} blocks (need at least {4 * n_blocks})")
-    d_all = _slope_D(msd(unwrapped), dt_ps, fit_start, fit_end, dim)
+    n_blocks = max(int(n_blocks), 1)
+    if n < 8 * n_blocks:
+        raise ValueError(f"{n} frames are too few for {n_blocks} blocks (need at least {8 * n_blocks})")
     size = n // n_blocks
+    i0 = max(1, int(round(fit_start * (size - 1))))
+    i1 = max(i0 + 1, int(round(fit_end * (size - 1))))
+    d_all = _slope_D(msd(unwrapped), dt_ps, i0, i1, dim)
     blocks = [
-        _slope_D(msd(unwrapped[b * size : (b + 1) * size]), dt_ps, fit_start, fit_end, dim)
-        for b in range(n_blocks)
+        _slope_D(msd(unwrapped[b * size : (b + 1) * size]), dt_ps, i0, i1, dim) for b in range(n_blocks)
     ]
     err = float(np.std(blocks, ddof=1) / math.sqrt(n_blocks)) if n_blocks > 1 else float("nan")
-    t_max = (n - 1) * dt_ps
     return DiffusionFit(
         D_cm2_s=d_all * A2PS_TO_CM2S,
         D_err_cm2_s=err * A2PS_TO_CM2S,
-        fit_window_ps=(fit_start * t_max, fit_end * t_max),
+        fit_window_ps=(i0 * dt_ps, i1 * dt_ps),
         n_blocks=n_blocks,
         block_D_cm2_s=[b * A2PS_TO_CM2S for b in blocks],
         n_atoms=int(unwrapped.shape[1]),

@@ -5,6 +5,7 @@ One module per area: ``screening`` (energy, relax, discover, references); the fr
 their own modules and re-export their names here.
 """
 
+from mattwin.api.dynamics import MDReport, md
 from mattwin.api.embedding import embed
 from mattwin.api.multiscale import (
     PartReport,
@@ -26,8 +27,13 @@ from mattwin.api.screening import (
     relax,
     write_campaign_report,
 )
+from mattwin.api.transport import DiffusionReport, diffusion
 
 __all__ = [
+    "DiffusionReport",
+    "MDReport",
+    "diffusion",
+    "md",
     "PartReport",
     "PropertyReport",
     "elastic",

@@ -160,7 +160,7 @@ def _start(structure: Structure, s: MDSettings, workdir: Path, evaluate: Evaluat
 def _sample(run: _Run, s: MDSettings, workdir: Path) -> dict[str, float]:
     info = _frame_info(run.step, s, run.dyn, run.atoms, run.calc)
     run.traj_bytes = st.append_frame(workdir, run.atoms, info)
-    rng_state = run.rng.bit_generator.state if isinstance(run.rng, np.random.Generator) else None
+    rng_state = dict(run.rng.bit_generator.state) if isinstance(run.rng, np.random.Generator) else None
     st.save_checkpoint(
         workdir,
         st.Checkpoint(
@@ -232,8 +232,8 @@ def summarize(
     n = len(structure)
     info = traj.info
     steps_done = int(info["step"][-1])
-    fstd = info.get("force_std_max_eV_A")
-    has_std = fstd is not None and bool(np.all(np.isfinite(fstd)))
+    fstd = np.asarray(info.get("force_std_max_eV_A", [np.nan]), dtype=float)
+    has_std = bool(np.all(np.isfinite(fstd)))
     n_run = steps_done - started
     ns = n_run * s.timestep_fs * 1e-6
     drift = (
@@ -262,9 +262,9 @@ def summarize(
         mean_volume_A3=float(info["volume_A3"].mean()),
         std_volume_A3=float(info["volume_A3"].std()),
         conserved_drift_meV_per_atom_per_ps=drift,
-        force_std_max_eV_A=float(fstd.max()) if has_std else None,  # type: ignore[union-attr]
-        force_std_mean_eV_A=float(fstd.mean()) if has_std else None,  # type: ignore[union-attr]
-        n_untrusted_frames=int((fstd > s.trust_force_std_eV_A).sum()) if has_std else 0,  # type: ignore[operator]
+        force_std_max_eV_A=float(fstd.max()) if has_std else None,
+        force_std_mean_eV_A=float(fstd.mean()) if has_std else None,
+        n_untrusted_frames=int(np.count_nonzero(fstd > s.trust_force_std_eV_A)) if has_std else 0,
         trust_force_std_eV_A=s.trust_force_std_eV_A,
         stopped_untrusted=stopped,
         resumed_from_step=started,

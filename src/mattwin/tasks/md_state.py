@@ -74,14 +74,8 @@ def save_checkpoint(workdir: Path, ck: Checkpoint) -> None:
         "settings_hash": ck.settings_hash,
         "started_step": ck.started_step,
     }
-    np.savez(
-        tmp,
-        positions=ck.positions,
-        momenta=ck.momenta,
-        cell=ck.cell,
-        meta=np.array(json.dumps(meta)),
-        **arrays,
-    )
+    arrays.update(positions=ck.positions, momenta=ck.momenta, cell=ck.cell, meta=np.array(json.dumps(meta)))
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, workdir / CHECKPOINT)
