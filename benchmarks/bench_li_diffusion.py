@@ -132,18 +132,25 @@ def throughput(steps: int, dt_fs: float = 2.0, temp: float = 1000.0) -> dict[str
     s = si64()
     params = {"temperature_K": temp, "steps": steps, "timestep_fs": dt_fs, "sample_every": 10}
     md(s, engine, steps=5, workdir=Path(tempfile.mkdtemp()))  # warm-up (model load)
-    t0 = time.perf_counter()
-    md(s, engine, **params, workdir=Path(tempfile.mkdtemp()))  # type: ignore[arg-type]
-    t_ours = time.perf_counter() - t0
 
-    atoms = to_atoms(s)
-    atoms.calc = engine.calculator()  # chgnet.model.dynamics.CHGNetCalculator
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temp, rng=np.random.default_rng(0))
-    Stationary(atoms)
-    dyn = NoseHooverChainNVT(atoms, timestep=dt_fs * fs, temperature_K=temp, tdamp=100 * dt_fs * fs)
-    t0 = time.perf_counter()
-    dyn.run(steps)
-    t_ase = time.perf_counter() - t0
+    def ours() -> float:
+        t0 = time.perf_counter()
+        md(s, engine, **params, workdir=Path(tempfile.mkdtemp()))  # type: ignore[arg-type]
+        return time.perf_counter() - t0
+
+    def plain_ase() -> float:
+        atoms = to_atoms(s)
+        atoms.calc = engine.calculator()  # chgnet.model.dynamics.CHGNetCalculator
+        MaxwellBoltzmannDistribution(atoms, temperature_K=temp, rng=np.random.default_rng(0))
+        Stationary(atoms)
+        dyn = NoseHooverChainNVT(atoms, timestep=dt_fs * fs, temperature_K=temp, tdamp=100 * dt_fs * fs)
+        t0 = time.perf_counter()
+        dyn.run(steps)
+        return time.perf_counter() - t0
+
+    # interleaved, best of two: the machine is shared, the minimum is the least disturbed run
+    runs = [(ours(), plain_ase()) for _ in range(2)]
+    t_ours, t_ase = min(r[0] for r in runs), min(r[1] for r in runs)
 
     temps = [800.0, 1000.0, 1200.0]
     n_rep = max(steps // 2, 10)
@@ -168,8 +175,8 @@ def throughput(steps: int, dt_fs: float = 2.0, temp: float = 1000.0) -> dict[str
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ps", type=float, default=5.0, help="ps per temperature")
-    ap.add_argument("--temps", type=float, nargs="+", default=[900.0, 1050.0, 1200.0])
+    ap.add_argument("--ps", type=float, default=3.0, help="ps per temperature")
+    ap.add_argument("--temps", type=float, nargs="+", default=[900.0, 1100.0, 1300.0])
     ap.add_argument("--throughput-steps", type=int, default=100)
     args = ap.parse_args()
     import torch

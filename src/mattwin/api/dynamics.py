@@ -23,7 +23,7 @@ from mattwin.errors import MDError
 from mattwin.runtime.jobs import Job
 from mattwin.runtime.runner import run_jobs
 from mattwin.store.store import Store
-from mattwin.tasks.md_types import TRUST_FORCE_STD
+from mattwin.tasks.md_types import TRUST_FORCE_STD, settings_from
 
 
 def series_id(material_id: str, engine_key: str, params: dict[str, Any]) -> str:
@@ -107,6 +107,8 @@ def md(
     temps = [float(t) for t in temperatures_K]
     if not temps:
         raise MDError(f"{src}: no temperature given")
+    for t in temps:  # bad settings fail here, before any job is run or stored
+        settings_from({**base, "temperature_K": t}).check(src)
     jobs = [Job("md", s, engine, {**base, "temperature_K": t}, label=f"{src} {t:g} K") for t in temps]
     token = STEP_PROGRESS.set(progress)
     try:

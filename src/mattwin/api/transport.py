@@ -94,6 +94,12 @@ def _point(
     masses = np.array([atomic_masses[atomic_numbers[s]] for s in traj.symbols])
     pos = dif.remove_drift(pos, masses)
     sym = np.array(traj.symbols)
+    blocks = min(blocks, len(pos) // 8)  # a short run gets fewer (but at least two) blocks
+    if blocks < 2:
+        raise MDError(
+            f"md run {key[:12]} ({params['temperature_K']} K) has {len(pos)} frames after equilibration: "
+            "too few for a diffusion coefficient with an error (need 16); run longer or sample more often"
+        )
     fits = {}
     for sp in dict.fromkeys(traj.symbols):
         try:
