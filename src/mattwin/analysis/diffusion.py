@@ -116,8 +116,8 @@ def _slope_D(msd_curve: np.ndarray, dt_ps: float, i0: int, i1: int, dim: int) ->
 def diffusion_coefficient(
     unwrapped: np.ndarray,
     dt_ps: float,
-    fit_start: float = 0.1,
-    fit_end: float = 0.5,
+    fit_start: float = 0.2,
+    fit_end: float = 0.6,
     n_blocks: int = 5,
     dim: int = 3,
 ) -> DiffusionFit:
@@ -125,7 +125,8 @@ def diffusion_coefficient(
 
     dt_ps: time between frames. The trajectory is cut into ``n_blocks`` contiguous blocks; the
     MSD (all origins) is fitted linearly over lags from ``fit_start`` to ``fit_end`` of the block
-    length (skipping the ballistic start and the noisy long lags), in each block and over the whole
+    length (skipping the ballistic start and the rise to the vibrational plateau, which would inflate
+D, and the noisy long lags), in each block and over the whole
     trajectory (same lags, more origins). D is the whole-trajectory value; its error the standard
     error of the block values (blocks long compared with the velocity correlation time are
     independent; the whole-trajectory value is at least as precise as their mean).

@@ -175,7 +175,7 @@ def diffusion(
     """Analyse the stored md series (or single run) ``run_id``.
 
     ``skip_fraction`` of each trajectory is discarded as equilibration; D is fitted on the rest
-    (window 10-50 % of the longest lag, ``n_blocks`` blocks for the error). ``carrier``: the
+    (window 20-60 % of the block length, ``n_blocks`` blocks for the error). ``carrier``: the
     conducting species (default: the first of Li, Na, K, Ag, H, F, Mg, Zn in a compound)."""
     store = store or Store()
     runs = find_runs(run_id, store)

@@ -206,7 +206,7 @@ def render(rep: DiffusionReport) -> str:
 <div class="plot">{arrhenius_plot(rep)}</div></div>
 <h2>Structure</h2><div class="plot">{rdf_plot(rep)}</div>
 <h2>Per temperature</h2>{_table(rep)}
-<p class="note">D from the slope of the all-origins MSD (10–50 % of the longest lag), error by block
+<p class="note">D from the slope of the all-origins MSD (lags 20–60 % of a block), error by block
 averaging; σ by Nernst–Einstein with Haven ratio 1; the extrapolation to 300 K assumes one mechanism
 over the whole range.</p>
 <footer>mattwin · self-contained page</footer></main></body></html>"""
