@@ -19,6 +19,7 @@ _BUILTIN = {
     "ensemble": "mattwin.engines.ensemble:EnsembleEngine",
     "emt": "mattwin.engines.emt:EMTEngine",
     "pyscf": "mattwin.engines.pyscf:PySCFEngine",
+    "pyscf-pbc": "mattwin.engines.pyscf_pbc:PySCFPBCEngine",
 }
 
 
