@@ -165,7 +165,8 @@ def _table(rep: DiffusionReport) -> str:
 
 def _cards(rep: DiffusionReport) -> str:
     cards = [("runs", str(len(rep.points))), ("ensemble", rep.ensemble.upper())]
-    for sp, fit in rep.arrhenius.items():
+    shown = {rep.carrier: rep.arrhenius[rep.carrier]} if rep.carrier in rep.arrhenius else rep.arrhenius
+    for sp, fit in shown.items():
         cards.append((f"Ea({sp}) eV", f"{fit['Ea_eV']:.3f} ± {fit['Ea_err_eV']:.3f}"))
         cards.append(
             (
