@@ -20,7 +20,6 @@ from skfem import (
     Basis,
     BilinearForm,
     ElementTetP1,
-    ElementTetP2,
     ElementTriP2,
     ElementVector,
     FacetBasis,
@@ -183,7 +182,7 @@ def _stiffness_form(cmat: np.ndarray, dim: int) -> BilinearForm:
 
 
 def element_for(part: Part, vector: bool = True) -> Any:
-    base = ElementTriP2() if part.dim == 2 else (ElementTetP1() if vector else ElementTetP2())
+    base = ElementTriP2() if part.dim == 2 else ElementTetP1()
     return ElementVector(base) if vector else base
 
 
