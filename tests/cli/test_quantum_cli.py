@@ -33,7 +33,7 @@ def test_correlate_smiles_json_and_cache(tmp_path):
         "--db",
         "q.db",
     ]
-    proc = _run(args, tmp_path)
+    proc = _run([*args, "--workers", "1"], tmp_path)  # on a Dask LocalCluster: the worker records it
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     # H2 is a two-electron system: CCSD is exact (FCI) and (T) vanishes
