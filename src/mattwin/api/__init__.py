@@ -18,6 +18,15 @@ from mattwin.api.multiscale import (
     thermal_expansion,
     write_property_report,
 )
+from mattwin.api.quantum import (
+    CorrelateReport,
+    ExciteReport,
+    InteractionReport,
+    band_gap,
+    correlate,
+    excite,
+    interaction,
+)
 from mattwin.api.screening import (
     EnergyReport,
     RelaxReport,
@@ -30,10 +39,6 @@ from mattwin.api.screening import (
 from mattwin.api.transport import DiffusionReport, diffusion
 
 __all__ = [
-    "DiffusionReport",
-    "MDReport",
-    "diffusion",
-    "md",
     "PartReport",
     "PropertyReport",
     "elastic",
@@ -43,11 +48,22 @@ __all__ = [
     "thermal_conductivity",
     "thermal_expansion",
     "write_property_report",
+    "DiffusionReport",
+    "MDReport",
+    "diffusion",
+    "md",
     "EnergyReport",
     "RelaxReport",
     "add_references",
     "discover",
     "embed",
+    "band_gap",
+    "correlate",
+    "excite",
+    "interaction",
+    "CorrelateReport",
+    "ExciteReport",
+    "InteractionReport",
     "energy",
     "relax",
     "write_campaign_report",

@@ -29,6 +29,11 @@ _MODULES: dict[str, str] = {
     "thermal_conductivity": "mattwin.tasks.conductivity",
     "md": "mattwin.tasks.md",
     "embedded_energy": "mattwin.tasks.embedding",
+    "electronic_energy": "mattwin.tasks.correlation",
+    "correlation_diagnostics": "mattwin.tasks.correlation",
+    "interaction_energy": "mattwin.tasks.interaction",
+    "excited_states": "mattwin.tasks.excitations",
+    "band_gap": "mattwin.tasks.band_gap",
 }
 
 
