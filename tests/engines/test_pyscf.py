@@ -15,9 +15,9 @@ from mattwin.engines.pyscf_run import check_memory, compute
 from mattwin.engines.registry import get_engine
 from mattwin.errors import ConvergenceError, EngineError, MemoryLimitError
 
-# Water geometry of the Psi4/NWChem qcdb test "single-point CCSD(T)/cc-pvdz on water"
-# (psi4 repository, tests/pytests/test_qcdb_nwchem..., Å): HF = -76.026760737428 Eh,
-# CCSD(T) (all electrons) = -76.243161551636248 Eh.
+# Water geometry (Å) and NWChem reference energies of the qcdb test "single-point CCSD(T)/cc-pvdz on
+# water" (github.com/qcdb/qcdb, qcdb/tests/nwchem_tests/test_sp_rhf_ccsd_t_2.py, also in Psi4's test
+# suite): HF = -76.026760737428 Eh, CCSD(T) with all electrons correlated = -76.243161551636248 Eh.
 WATER = Molecule(
     ["O", "H", "H"],
     [[0, 0, -0.065638538099], [0, -0.757480611647, 0.520865616174], [0, 0.757480611647, 0.520865616174]],
