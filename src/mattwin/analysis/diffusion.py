@@ -342,7 +342,9 @@ def melting_estimate(
 ) -> MeltingEstimate:
     """Bracket the melting point from runs of a heated crystal at several temperatures.
 
-    A run is liquid when its (mean over species) D exceeds ``liquid_threshold_cm2_s``. A perfect
+    A run is liquid when its D (give the slowest species' D for a compound: a superionic solid's
+    mobile ions diffuse too) exceeds ``liquid_threshold_cm2_s``; ``liquid`` lists the verdicts in
+    order of increasing temperature. A perfect
     periodic crystal superheats before it melts, so the bracket is an upper bound on T_m (often
     by 10-30 %); two-phase coexistence runs remove that bias.
     """

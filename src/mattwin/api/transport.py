@@ -211,8 +211,9 @@ def diffusion(
     if ensemble == "npt" and len(points) >= 2:
         texp = dif.thermal_expansion(temps, [p.volume_A3 for p in points]).to_dict()
     if len(points) >= 2:
-        mean_d = [float(np.mean([f["D_cm2_s"] for f in p.diffusion.values()])) for p in points]
-        melt = dif.melting_estimate(temps, mean_d, [p.energy_eV_per_atom for p in points]).to_dict()
+        # molten when every species diffuses: the slowest one decides (a superionic solid's Li does not)
+        slowest = [float(min(f["D_cm2_s"] for f in p.diffusion.values())) for p in points]
+        melt = dif.melting_estimate(temps, slowest, [p.energy_eV_per_atom for p in points]).to_dict()
     rep = DiffusionReport(
         run_id=run_id,
         formula=symbols,
