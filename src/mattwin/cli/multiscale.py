@@ -138,23 +138,34 @@ def phonons(
     conductivity: Annotated[
         bool, typer.Option("--conductivity", help="also lattice thermal conductivity with phono3py (costly)")
     ] = False,
+    qha: Annotated[
+        bool, typer.Option("--qha", help="also quasi-harmonic thermal expansion (7 volumes)")
+    ] = False,
     report: ReportOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Phonons (phonopy): dynamic stability, bands, DOS, Cv and F(T); optional phono3py conductivity."""
+    """Phonons (phonopy): dynamic stability, bands, DOS, Cv and F(T); optional QHA and phono3py kappa."""
     quiet_libraries()
     from mattwin.api import phonons as run
-    from mattwin.api import thermal_conductivity
+    from mattwin.api import thermal_conductivity, thermal_expansion
 
     store = open_store(db)
     with library_call():
         rep = run(file, engine=engine, supercell=supercell, min_length=min_length, store=store)
-        kappa = thermal_conductivity(file, engine=engine, store=store) if conductivity else None
+        sc3 = supercell or (2, 2, 2)
+        kappa = (
+            thermal_conductivity(file, engine=engine, supercell=sc3, store=store) if conductivity else None
+        )
+        expansion = thermal_expansion(file, engine=engine, supercell=supercell, store=store) if qha else None
+    if report is not None and expansion is not None:
+        _finish(expansion, report, False)
     if as_json:
         data = rep.to_dict()
         if kappa is not None:
             data["thermal_conductivity"] = kappa.to_dict()
+        if expansion is not None:
+            data["thermal_expansion"] = expansion.to_dict()
         _finish(rep, report, False)
         print_json(data)
         return
@@ -167,6 +178,9 @@ def phonons(
     console.print(f"  Cv(300 K)  {res['cp_300K_J_kg_K']:.1f} J/(kg K)")
     if kappa is not None:
         console.print(f"  kappa(300 K) {kappa.summary['kappa_300K_scalar_W_mK']:.2f} W/(m K) (phono3py RTA)")
+    if expansion is not None:
+        alpha = expansion.summary["alpha_300K_1_K"] / 3
+        console.print(f"  alpha(300 K) {alpha * 1e6:.2f} x 1e-6 /K linear (quasi-harmonic)")
 
 
 @app.command()

@@ -138,6 +138,19 @@ def thermal_figure(res: dict[str, Any], div_id: str = "thermal") -> str:
     return to_div(fig, div_id, height=380)
 
 
+def expansion_figure(res: dict[str, Any], div_id: str = "qha") -> str:
+    """Quasi-harmonic linear thermal expansion alpha/3 (1e-6/K) and Cp (J/(K mol atoms)) vs T."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("linear expansion α/3", "heat capacity Cp"))
+    t = res["temperatures_K"]
+    fig.add_scatter(x=t, y=np.asarray(res["alpha_1_K"]) / 3 * 1e6, showlegend=False, row=1, col=1)
+    fig.add_scatter(x=t, y=res["cp_J_K_mol_atoms"], showlegend=False, row=1, col=2)
+    fig.update_xaxes(title_text="T (K)")
+    fig.update_yaxes(title_text="1e-6 / K", row=1, col=1)
+    fig.update_yaxes(title_text="J/(K mol atoms)", row=1, col=2)
+    fig.update_layout(template="plotly_white")
+    return to_div(fig, div_id, height=380)
+
+
 def elastic_table(res: dict[str, Any]) -> str:
     """The 6x6 stiffness (GPa) with its fit uncertainty, and the moduli."""
     c, sd = np.asarray(res["C_GPa"]), np.asarray(res["C_std_GPa"])

@@ -7,7 +7,7 @@ engine call each group), then the RTA on a 11x11x11 q-mesh; a few seconds with C
 plus ~10-30 s in phono3py. Cells of 10 low-symmetry atoms need thousands of supercells: the task
 refuses above ``max_supercells`` rather than run for hours. The small 2x2x2 cell truncates the
 third-order interactions at ~half its width, so kappa is a model-limited estimate (Si: typically
-within a factor ~1.5 of larger-cell results).
+within a factor ~1.5 of larger-cell results). Only the phonon part: in metals electrons carry most heat.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from pymatgen.core import Structure
 from pymatgen.symmetry.bandstructure import HighSymmKpath
 
 from mattwin.engines.base import Engine
-from mattwin.errors import CostLimitError
+from mattwin.errors import CostLimitError, FitError
 from mattwin.tasks.eos import prerelax
 from mattwin.tasks.phonons import _phonopy_atoms
 
-TASK_VERSION = 1
+TASK_VERSION = 2
+#: above this (W/(m K); diamond, the highest known, has ~2300) a result is a numerical failure
+MAX_KAPPA_W_MK = 1.0e4
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,12 @@ def thermal_conductivity(
     ph3.run_thermal_conductivity(temperatures=temps)
     kappa = np.asarray(ph3.thermal_conductivity.kappa)[0]  # (n_temps, 6), first sigma
     k300 = kappa[temps.index(300.0)]
+    if not np.all(np.isfinite(k300)) or np.abs(k300[:3]).max() > MAX_KAPPA_W_MK:
+        raise FitError(
+            f"{prim.composition.reduced_formula}: lattice conductivity "
+            f"{np.abs(k300[:3]).max():.3g} W/(m K) is unphysical (above {MAX_KAPPA_W_MK:g}): the phonon-phonon scattering of the {list(supercell)} "
+            "supercell vanished; use a larger supercell"
+        )
     xx, yy, zz, yz, xz, xy = k300
     tensor = [[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]]
     if workdir is not None:
