@@ -101,8 +101,8 @@ def thermal_conductivity(
     if not np.all(np.isfinite(k300)) or np.abs(k300[:3]).max() > MAX_KAPPA_W_MK:
         raise FitError(
             f"{prim.composition.reduced_formula}: lattice conductivity "
-            f"{np.abs(k300[:3]).max():.3g} W/(m K) is unphysical (above {MAX_KAPPA_W_MK:g}): the phonon-phonon scattering of the {list(supercell)} "
-            "supercell vanished; use a larger supercell"
+            f"{np.abs(k300[:3]).max():.3g} W/(m K) is unphysical (above {MAX_KAPPA_W_MK:g}): "
+            f"phonon-phonon scattering in the {list(supercell)} supercell vanished; use a bigger supercell"
         )
     xx, yy, zz, yz, xz, xy = k300
     tensor = [[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]]
