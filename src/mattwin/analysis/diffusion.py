@@ -91,13 +91,18 @@ def msd_by_species(unwrapped: np.ndarray, symbols: Sequence[str]) -> dict[str, n
 
 @dataclass(frozen=True)
 class DiffusionFit:
-    """D from the slope of the MSD: ``D_cm2_s`` ± ``D_err_cm2_s`` (block-averaging standard error).
+    """D from the slope of the MSD: ``D_cm2_s`` ± ``D_err_cm2_s``, the quadrature sum of the
+    block-averaging standard error ``D_stat_err_cm2_s`` and the window error ``D_window_err_cm2_s``
+    (change of D when the fit window slides by half its width: large when the MSD is not yet a
+    straight line, e.g. the coherent vibrations of a small crystal).
 
     fit_window_ps: the lag times fitted; block_D_cm2_s: D of each independent block.
     """
 
     D_cm2_s: float
     D_err_cm2_s: float
+    D_stat_err_cm2_s: float
+    D_window_err_cm2_s: float
     fit_window_ps: tuple[float, float]
     n_blocks: int
     block_D_cm2_s: list[float]
@@ -127,9 +132,10 @@ def diffusion_coefficient(
     MSD (all origins) is fitted linearly over lags from ``fit_start`` to ``fit_end`` of the block
     length (skipping the ballistic start and the rise to the vibrational plateau, which would inflate
 D, and the noisy long lags), in each block and over the whole
-    trajectory (same lags, more origins). D is the whole-trajectory value; its error the standard
-    error of the block values (blocks long compared with the velocity correlation time are
-    independent; the whole-trajectory value is at least as precise as their mean).
+    trajectory (same lags, more origins). D is the whole-trajectory value; its error combines the
+    standard error of the block values (blocks long compared with the velocity correlation time are
+    independent; the whole-trajectory value is at least as precise as their mean) with the change
+    of D when the window slides by half its width (nonlinearity of the MSD in the window).
     """
     if not 0 <= fit_start < fit_end <= 1:
         raise ValueError(f"fit window [{fit_start}, {fit_end}] must satisfy 0 <= start < end <= 1")
@@ -140,14 +146,20 @@ D, and the noisy long lags), in each block and over the whole
     size = n // n_blocks
     i0 = max(1, int(round(fit_start * (size - 1))))
     i1 = max(i0 + 1, int(round(fit_end * (size - 1))))
-    d_all = _slope_D(msd(unwrapped), dt_ps, i0, i1, dim)
+    curve = msd(unwrapped)
+    d_all = _slope_D(curve, dt_ps, i0, i1, dim)
+    shift = max(1, (i1 - i0) // 2)
+    d_shifted = _slope_D(curve, dt_ps, i0 + shift, i1 + shift, dim)
     blocks = [
         _slope_D(msd(unwrapped[b * size : (b + 1) * size]), dt_ps, i0, i1, dim) for b in range(n_blocks)
     ]
-    err = float(np.std(blocks, ddof=1) / math.sqrt(n_blocks)) if n_blocks > 1 else float("nan")
+    stat = float(np.std(blocks, ddof=1) / math.sqrt(n_blocks)) if n_blocks > 1 else float("nan")
+    window = abs(d_shifted - d_all)
     return DiffusionFit(
         D_cm2_s=d_all * A2PS_TO_CM2S,
-        D_err_cm2_s=err * A2PS_TO_CM2S,
+        D_err_cm2_s=math.hypot(stat, window) * A2PS_TO_CM2S,
+        D_stat_err_cm2_s=stat * A2PS_TO_CM2S,
+        D_window_err_cm2_s=window * A2PS_TO_CM2S,
         fit_window_ps=(i0 * dt_ps, i1 * dt_ps),
         n_blocks=n_blocks,
         block_D_cm2_s=[b * A2PS_TO_CM2S for b in blocks],

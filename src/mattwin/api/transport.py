@@ -211,8 +211,9 @@ def diffusion(
     if ensemble == "npt" and len(points) >= 2:
         texp = dif.thermal_expansion(temps, [p.volume_A3 for p in points]).to_dict()
     if len(points) >= 2:
-        # molten when every species diffuses: the slowest one decides (a superionic solid's Li does not)
-        slowest = [float(min(f["D_cm2_s"] for f in p.diffusion.values())) for p in points]
+        # molten when every species diffuses: the slowest one decides (a superionic solid's Li does
+        # not), judged by the lower end of its 2-sigma interval
+        slowest = [min(f["D_cm2_s"] - 2 * f["D_err_cm2_s"] for f in p.diffusion.values()) for p in points]
         melt = dif.melting_estimate(temps, slowest, [p.energy_eV_per_atom for p in points]).to_dict()
     rep = DiffusionReport(
         run_id=run_id,
