@@ -1,7 +1,7 @@
 """S22 noncovalent interaction energies against CCSD(T)/CBS (Jurečka, Šponer, Černý, Hobza, PCCP 8,
 1985 (2006); geometries and references from ``ase.data.s22``).
 
-Run: ``OMP_NUM_THREADS=2 flock /tmp/mattwin-cpu.lock python benchmarks/bench_s22.py`` (about 10
+Run: ``OMP_NUM_THREADS=2 flock /tmp/mattwin-cpu.lock python benchmarks/bench_s22.py`` (about 11
 minutes on 2 cores). Levels, each on the subset a laptop affords in that time (B3LYP/def2-SVP on the
 24-atom uracil dimer alone takes about a minute per SCF on 2 cores; CCSD(T)/aug-cc-pVDZ cost grows
 as N^7):
@@ -11,8 +11,9 @@ as N^7):
   ``--dft-max-atoms`` atoms (default 16: 10 of the 22).
 * ``MP2/CBS``: DF-MP2 extrapolated aug-cc-pVDZ -> aug-cc-pVTZ (X^-3), HF in aug-cc-pVTZ, CP; and
 * ``composite``: MP2/CBS + [CCSD(T) - MP2]/aug-cc-pVDZ, CP, both from one composite run on the
-  dimers with at most ``--cc-max-heavy`` non-hydrogen atoms (default 4: ammonia, water, methane,
-  ethene and ethene-ethyne dimers); the MP2/CBS row is the composite's own MP2/CBS part, so its CPU
+  dimers with at most ``--cc-max-heavy`` non-hydrogen atoms and ``--cc-max-atoms`` atoms (defaults
+  4 and 10: ammonia, water, methane dimers and ethene-ethyne; ``--cc-max-atoms 12`` adds the ethene
+  dimer, about 5 more minutes); the MP2/CBS row is the composite's own MP2/CBS part, so its CPU
   time is inside the composite's.
 * ``baseline``: what one gets without that machinery: plain DF-MP2/aug-cc-pVDZ without
   counterpoise, on the composite's dimers. The ratio printed is baseline MAE / composite MAE (how
@@ -65,7 +66,7 @@ def _stats(errors: list[float], names: list[str], cpu: float) -> dict[str, float
     }
 
 
-def run(dft_max_atoms: int, cc_max_heavy: int) -> dict[str, dict[str, float | str]]:
+def run(dft_max_atoms: int, cc_max_heavy: int, cc_max_atoms: int) -> dict[str, dict[str, float | str]]:
     """Errors (kcal/mol) of every level on its subset, MAE, max, CPU seconds, worst dimer."""
     systems = s22_systems()
     dft = PySCFEngine("b3lyp-d3bj/def2-svp")
@@ -84,7 +85,7 @@ def run(dft_max_atoms: int, cc_max_heavy: int) -> dict[str, dict[str, float | st
             e = interaction_energy(dimer, dft, frags, counterpoise=True).interaction_energy_kcal_mol
             add("DFT-D B3LYP-D3(BJ)/def2-SVP CP", name, e - ref, time.process_time() - t0)
     for name, dimer, frags, ref in systems:
-        if _heavy(dimer) > cc_max_heavy:
+        if _heavy(dimer) > cc_max_heavy or len(dimer) > cc_max_atoms:
             continue
         t0 = time.process_time()
         r = interaction_energy(dimer, cc, frags, scheme="composite")
@@ -102,9 +103,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dft-max-atoms", type=int, default=16)
     ap.add_argument("--cc-max-heavy", type=int, default=4)
+    ap.add_argument("--cc-max-atoms", type=int, default=10)
     args = ap.parse_args()
     wall = time.perf_counter()
-    table = run(args.dft_max_atoms, args.cc_max_heavy)
+    table = run(args.dft_max_atoms, args.cc_max_heavy, args.cc_max_atoms)
     print(f"\nS22 interaction energies vs CCSD(T)/CBS (kcal/mol), {os.environ['OMP_NUM_THREADS']} threads")
     print(f"{'level':36s} {'n':>3s} {'MAE':>7s} {'max':>7s} {'CPU s':>8s}  worst")
     for label, r in table.items():
