@@ -35,6 +35,10 @@ bench: install
 	$(PY) benchmarks/bench_relax_throughput.py
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_s22.py
+	$(PY) benchmarks/bench_li_diffusion.py
+	$(PY) benchmarks/bench_eos_elements.py
+	$(PY) benchmarks/bench_elastic.py
 
 clean:
-	rm -rf $(VENV) mattwin.db mattwin.db-wal mattwin.db-shm mattwin-report
+	rm -rf $(VENV) mattwin.db mattwin.db-wal mattwin.db-shm mattwin.runs mattwin-report
