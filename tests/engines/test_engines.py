@@ -33,6 +33,13 @@ def test_unsupported_element_reason_names_engine_and_element():
     assert get_engine("chgnet").supports(og) is not None
 
 
+@pytest.mark.parametrize("spec", ["chgnet", "sevenn:7net-0", "sevenn:7net-l3i5"])
+def test_mlips_support_the_common_elements(spec, nacl, si_diamond):
+    engine = get_engine(spec)
+    assert {"H", "Li", "O", "Si", "Fe", "Cu", "Zr"} <= engine.supported_elements()
+    assert engine.supports(nacl) is None and engine.supports(si_diamond) is None
+
+
 @pytest.mark.parametrize("spec", ["chgnet", "sevenn"])
 def test_stress_is_the_strain_derivative_of_the_energy_even_for_left_handed_input(spec):
     """sigma_ii = (1/V) dE/d(eps_ii): checked by finite differences on a strained, left-handed cell

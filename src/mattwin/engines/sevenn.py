@@ -54,4 +54,7 @@ class SevenNetEngine(Engine):
         return _calculator(self.model_name, self.device)
 
     def supported_elements(self) -> frozenset[str]:
-        return frozenset(str(k) for k in getattr(self.calculator(), "type_map", {}))
+        from ase.data import chemical_symbols
+
+        # the model's type_map is keyed by atomic number
+        return frozenset(chemical_symbols[int(z)] for z in getattr(self.calculator(), "type_map", {}))
