@@ -7,20 +7,20 @@ extrema between mesh points are missed. It ranks and screens; it is not a quasip
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from pymatgen.core import Structure
 
 from mattwin.engines.base import Engine
 from mattwin.engines.pyscf_pbc import PySCFPBCEngine, kohn_sham_gap
 from mattwin.errors import EngineError
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 
 
 @dataclass(frozen=True)
-class BandGapResult:
+class BandGapResult(TaskResult):
     """Kohn-Sham band edges and gaps (eV) on the k-mesh: ``gap_eV`` = CBM - VBM (0 for a metal),
     ``direct_gap_eV`` the smallest gap at one k-point, ``is_direct``; ``label`` says what it is;
     ``energy_eV``: total energy per cell."""
@@ -36,13 +36,6 @@ class BandGapResult:
     kmesh: list[int]
     energy_eV: float
     n_atoms: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BandGapResult:
-        return cls(**d)
 
 
 def band_gap(structure: Structure, engine: Engine) -> BandGapResult:

@@ -12,7 +12,7 @@ within a factor ~1.5 of larger-cell results). Only the phonon part: in metals el
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from mattwin.engines.base import Engine
 from mattwin.errors import CostLimitError, FitError
 from mattwin.tasks.eos import prerelax
 from mattwin.tasks.phonons import _phonopy_atoms
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 2
 #: above this (W/(m K); diamond, the highest known, has ~2300) a result is a numerical failure
@@ -32,7 +33,7 @@ MAX_KAPPA_W_MK = 1.0e4
 
 
 @dataclass(frozen=True)
-class ConductivityResult:
+class ConductivityResult(TaskResult):
     """Lattice thermal conductivity (RTA). temperatures_K; kappa_W_mK: per temperature the Voigt
     components (xx, yy, zz, yz, xz, xy) in W/(m K); kappa_300K_W_mK: the 3x3 tensor at 300 K;
     kappa_300K_scalar_W_mK: its trace / 3; n_supercells: displaced supercells computed."""
@@ -45,13 +46,6 @@ class ConductivityResult:
     mesh: list[int]
     n_supercells: int
     method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ConductivityResult:
-        return cls(**d)
 
 
 def _structures(cells: list[Any]) -> list[Structure]:

@@ -11,7 +11,7 @@ between 0.1 and 1.9 mean a multireference treatment is needed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from mattwin.engines.pyscf import HARTREE_EV, PySCFEngine
 from mattwin.engines.pyscf_run import build_mole, n_frozen, run_scf
 from mattwin.errors import ConvergenceError, EngineError
 from mattwin.materials.molecules import molecule_formula
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 T1_LIMIT = 0.02
@@ -44,7 +45,7 @@ def _name(mol: Molecule, name: str) -> str:
 
 
 @dataclass(frozen=True)
-class ElectronicEnergyResult:
+class ElectronicEnergyResult(TaskResult):
     """Total energy of a molecule. energy_eV and energy_hartree: the method's total energy;
     scf_energy_hartree: HF/DFT reference; components_hartree: correlation pieces (e_mp2_corr,
     e_ccsd_corr, e_t, e_corr_cbs, e_disp ...); info: basis size, frozen core, diagnostics."""
@@ -59,13 +60,6 @@ class ElectronicEnergyResult:
     charge: int
     spin_multiplicity: int
     info: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ElectronicEnergyResult:
-        return cls(**d)
 
 
 def electronic_energy(molecule: Molecule, engine: Engine, name: str = "") -> ElectronicEnergyResult:
@@ -89,7 +83,7 @@ def electronic_energy(molecule: Molecule, engine: Engine, name: str = "") -> Ele
 
 
 @dataclass(frozen=True)
-class DiagnosticsResult:
+class DiagnosticsResult(TaskResult):
     """T1, D1 and largest |T2| of a CCSD in ``basis``; natural_occupations: CCSD natural-orbital
     occupations (0..2) of the orbitals nearest the Fermi level (highest occupied first), with
     ``noon_labels`` ("HOMO-1", "LUMO+2" ...); verdict: ``single-reference`` / ``caution`` /
@@ -105,13 +99,6 @@ class DiagnosticsResult:
     active_space: list[int] | None
     advice: str
     ccsd_correlation_hartree: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DiagnosticsResult:
-        return cls(**d)
 
 
 def _frontier(occ: np.ndarray, nocc_total: int, width: int = 8) -> tuple[list[float], list[str]]:

@@ -11,7 +11,7 @@ Moduli: Voigt–Reuss–Hill; stability: Born criteria (:mod:`mattwin.analysis.e
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,14 @@ from mattwin.analysis.elasticity import (
 )
 from mattwin.engines.base import Engine
 from mattwin.tasks.eos import prerelax, relaxed_stresses
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 DEFAULT_STRAINS = (-0.01, -0.005, 0.005, 0.01)
 
 
 @dataclass(frozen=True)
-class ElasticResult:
+class ElasticResult(TaskResult):
     """Relaxed-ion elastic constants. C_GPa: 6x6 Voigt stiffness (xx, yy, zz, yz, xz, xy; engineering
     shear strains), GPa, in the frame of ``structure``; C_std_GPa: one-sigma fit uncertainty;
     moduli: Voigt/Reuss/Hill K and G, Young's modulus (GPa), Poisson ratio, anisotropy index;
@@ -59,13 +60,6 @@ class ElasticResult:
     rms_residual_GPa: float
     structure: dict[str, Any]
     method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ElasticResult:
-        return cls(**d)
 
 
 def standard_frame(

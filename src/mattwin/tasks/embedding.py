@@ -7,7 +7,7 @@ the embedded energy surface with the environment held fixed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,12 +19,13 @@ from mattwin.engines.base import Engine
 from mattwin.engines.registry import get_engine
 from mattwin.materials.identity import from_atoms, to_atoms
 from mattwin.multiscale.embedding import EmbeddingError, ONIOMCalculator, find_links, select_region
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 
 
 @dataclass(frozen=True)
-class EmbeddingResult:
+class EmbeddingResult(TaskResult):
     """ONIOM energies (eV per cell): ``energy_eV`` = ``energy_low_system_eV`` +
     ``energy_high_region_eV`` - ``energy_low_region_eV``; ``region``: atom indices of the
     high-level region; ``n_link_atoms``: hydrogen caps on cut bonds; ``max_force_eV_A``: largest
@@ -48,13 +49,6 @@ class EmbeddingResult:
     def correction_eV(self) -> float:
         """What the high level changes: E_high(region) - E_low(region), eV."""
         return self.energy_high_region_eV - self.energy_low_region_eV
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> EmbeddingResult:
-        return cls(**d)
 
 
 def _region(atoms: Any, region: list[int] | None, center: list[int] | None, radius: float) -> list[int]:

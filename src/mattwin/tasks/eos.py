@@ -10,7 +10,7 @@ coordinates stay fixed and all volumes are evaluated in one batched call of the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,12 +22,13 @@ from mattwin.engines.base import Engine
 from mattwin.errors import RelaxationDivergedError
 from mattwin.tasks.batch_relax import relax_batch
 from mattwin.tasks.relax import relax as relax_task
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 
 
 @dataclass(frozen=True)
-class EOSResult:
+class EOSResult(TaskResult):
     """Birch–Murnaghan EOS. Volumes Å^3 and energies eV per cell of ``structure`` (``n_atoms`` atoms);
     per-atom values alongside; b0_GPa bulk modulus, bp = dB/dP; ``*_std``: one-sigma fit uncertainty;
     rms_residual_meV_atom: misfit; structure: the cell whose volume was scaled (relaxed unless
@@ -48,13 +49,6 @@ class EOSResult:
     n_atoms: int
     structure: dict[str, Any]
     method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> EOSResult:
-        return cls(**d)
 
 
 def prerelax(structure: Structure, engine: Engine, fmax: float, max_steps: int = 500) -> Structure:

@@ -8,7 +8,7 @@ states carry ``oscillator_strength = None`` and no spectrum.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,13 +20,14 @@ from mattwin.engines.pyscf import HARTREE_EV
 from mattwin.engines.pyscf_run import build_mole, check_memory, n_frozen, run_scf, stage
 from mattwin.errors import ConvergenceError, EngineError
 from mattwin.tasks.correlation import _name, _pyscf
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 METHODS = ("tddft", "tda", "eom-ccsd")
 
 
 @dataclass(frozen=True)
-class ExcitationsResult:
+class ExcitationsResult(TaskResult):
     """states: one dict per excited state (lowest first): ``energy_eV``, ``wavelength_nm``,
     ``oscillator_strength`` (None for EOM-CCSD), ``character`` ("HOMO -> LUMO (97%)"),
     ``transitions`` [{from, to, weight}], ``spin``. spectrum: ``energy_eV`` grid,
@@ -40,13 +41,6 @@ class ExcitationsResult:
     states: list[dict[str, Any]]
     fwhm_eV: float
     spectrum: dict[str, list[float]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ExcitationsResult:
-        return cls(**d)
 
 
 def _label(i: int, nocc: int) -> str:

@@ -16,7 +16,7 @@ All energies in kcal/mol (1 hartree = 627.5095 kcal/mol) and eV; negative = boun
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymatgen.core import Molecule
@@ -28,13 +28,14 @@ from mattwin.errors import EngineError
 from mattwin.materials.molecules import fragments as find_fragments
 from mattwin.materials.molecules import molecule_formula, with_charge_spin
 from mattwin.tasks.correlation import _pyscf
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 HARTREE_KCAL = 627.5095
 
 
 @dataclass(frozen=True)
-class InteractionResult:
+class InteractionResult(TaskResult):
     """interaction_energy_kcal_mol / _eV: the scheme's best value (negative = bound);
     components_kcal_mol: each level's contribution (hf, mp2_corr_cbs, delta_ccsd(t) ...);
     fragments: atom indices of the two monomers; levels: what was computed, in order."""
@@ -48,13 +49,6 @@ class InteractionResult:
     levels: list[str]
     n_atoms: int
     info: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> InteractionResult:
-        return cls(**d)
 
 
 def split_fragments(dimer: Molecule, fragments: list[list[int]] | None, name: str) -> list[list[int]]:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mattwin.errors import MDError
+from mattwin.tasks.results import TaskResult
 
 ENSEMBLES = ("nve", "nvt", "npt")
 THERMOSTATS = ("nose-hoover", "langevin")
@@ -19,7 +20,7 @@ TRUST_FORCE_STD = 0.5
 
 
 @dataclass(frozen=True)
-class MDResult:
+class MDResult(TaskResult):
     """Summary of an MD run (the frames are in the trajectory file, not here).
 
     trajectory: path of the extxyz file relative to the store's runs folder (absolute when the
@@ -59,13 +60,6 @@ class MDResult:
     wall_time_s: float
     ns_per_day: float
     engine_signature: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MDResult:
-        return cls(**d)
 
 
 @dataclass(frozen=True)

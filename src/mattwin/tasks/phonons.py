@@ -15,7 +15,7 @@ Units: frequencies THz, energies eV, heat capacity J/(K mol of atoms) and J/(kg 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from pymatgen.symmetry.bandstructure import HighSymmKpath
 
 from mattwin.engines.base import Engine
 from mattwin.tasks.eos import prerelax, relaxed_stresses, scaled_cells
+from mattwin.tasks.results import TaskResult
 
 TASK_VERSION = 1
 KJ_MOL_TO_EV = 1.0 / 96.48533212
@@ -38,7 +39,7 @@ MAX_ROW_BAND_VALUES = 20000
 
 
 @dataclass(frozen=True)
-class PhononResult:
+class PhononResult(TaskResult):
     """Harmonic phonons of ``structure`` (the standard primitive cell, ``n_atoms`` atoms).
 
     min_frequency_THz: lowest mode on the mesh and band path (negative = imaginary);
@@ -62,13 +63,6 @@ class PhononResult:
     n_atoms: int
     structure: dict[str, Any]
     files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PhononResult:
-        return cls(**d)
 
 
 def _phonopy_atoms(s: Structure) -> PhonopyAtoms:
@@ -210,7 +204,7 @@ def phonons(
 
 
 @dataclass(frozen=True)
-class ThermalExpansionResult:
+class ThermalExpansionResult(TaskResult):
     """Quasi-harmonic thermal expansion (phonopy QHA, Vinet EOS). temperatures_K; volume_A3_atom V(T);
     alpha_1_K: volumetric thermal expansion coefficient (1/K; linear = alpha/3 for cubic);
     cp_J_K_mol_atoms: Cp(T); bulk_modulus_GPa: B(T); volumes_A3_atom / electronic_energies_eV_atom:
@@ -225,13 +219,6 @@ class ThermalExpansionResult:
     electronic_energies_eV_atom: list[float]
     alpha_300K_1_K: float
     n_atoms: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ThermalExpansionResult:
-        return cls(**d)
 
 
 def thermal_expansion(

@@ -87,4 +87,5 @@ def relax_result(atoms: Atoms, v0: float, n_steps: int, converged: bool) -> Rela
         n_atoms=len(atoms),
     )
 
+
 TASKS = {"relax": (relax, RelaxResult, TASK_VERSION)}

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from pymatgen.core import Structure
 
 
+class TaskResult:
+    """Base of every task result (frozen dataclasses): the JSON round trip through the store."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        return cls(**d)  # type: ignore[call-arg]
+
+
 @dataclass(frozen=True)
-class StaticResult:
+class StaticResult(TaskResult):
     """A single point. energy_eV: eV per cell; stress_GPa: Voigt (xx, yy, zz, yz, xz, xy), GPa,
     positive = tensile (ASE sign); max_force_eV_A: largest atomic force norm, eV/Å."""
 
@@ -20,16 +31,9 @@ class StaticResult:
     n_atoms: int
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> StaticResult:
-        return cls(**d)
-
 
 @dataclass(frozen=True)
-class RelaxResult:
+class RelaxResult(TaskResult):
     """A relaxation (cell and positions, or positions only).
 
     energy_eV: final energy, eV per cell; structure: relaxed pymatgen Structure dict (Å);
@@ -47,13 +51,6 @@ class RelaxResult:
     max_force_eV_A: float
     stress_GPa: list[float]
     n_atoms: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RelaxResult:
-        return cls(**d)
 
     @property
     def final_structure(self) -> Structure:

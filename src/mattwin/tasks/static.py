@@ -31,4 +31,5 @@ def static(structure: Structure, engine: Engine) -> StaticResult:
         extras=extras,
     )
 
+
 TASKS = {"static": (static, StaticResult, TASK_VERSION)}
