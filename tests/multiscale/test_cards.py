@@ -66,3 +66,14 @@ def test_json_and_yaml_cards_load_back(tmp_path):
     assert MaterialCard.from_dict(json.loads(paths[0].read_text())) == card
     assert MaterialCard.from_dict(yaml.safe_load(paths[1].read_text())) == card
     assert "*CONDUCTIVITY\n400" in paths[2].read_text()
+
+
+def test_abaqus_card_writes_fit_round_off_as_zero():
+    from mattwin.multiscale.cards import abaqus_constants
+
+    c = np.diag([172.7, 172.7, 172.7, 90.0, 90.0, 90.0])
+    c[:3, :3] += 115.6 * (1 - np.eye(3))
+    c[0, 4] = c[4, 0] = 3e-14  # a cubic crystal's fitted C: zero up to round-off
+    constants = abaqus_constants(c)
+    assert constants.count(0.0) == 21 - 9  # 3 C11 + 3 C12 + 3 C44 remain
+    assert max(constants) == pytest.approx(172.7e9)

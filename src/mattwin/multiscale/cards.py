@@ -56,8 +56,11 @@ class MaterialCard:
 
 
 def abaqus_constants(c_gpa: np.ndarray | list[list[float]]) -> list[float]:
-    """The 21 ``*ELASTIC, TYPE=ANISO`` constants (in Pa) of the Voigt stiffness ``c_gpa`` (GPa)."""
+    """The 21 ``*ELASTIC, TYPE=ANISO`` constants (in Pa) of the Voigt stiffness ``c_gpa`` (GPa).
+    Entries below 1e-9 of the largest (fit round-off, e.g. 5e-5 Pa where symmetry gives zero) are
+    written as 0."""
     c = np.asarray(c_gpa, dtype=float) * 1e9
+    c = np.where(np.abs(c) < 1e-9 * np.abs(c).max(), 0.0, c)
     a = c[np.ix_(ABAQUS_FROM_VOIGT, ABAQUS_FROM_VOIGT)]
     return [float(a[i, j]) for j in range(6) for i in range(j + 1)]
 
