@@ -112,16 +112,23 @@ def _batch_group(job: Job) -> tuple[str, float, int] | None:
     return job.engine, float(p.get("fmax", 0.05)), int(p.get("max_steps", 500))
 
 
-def _run_batched(group: list[Job], store: Store, stats: BatchStats | None) -> Iterator[Outcome]:
-    """Relax ``group`` (same engine, fmax, max_steps) batched; record and yield each as it finishes."""
-    started = datetime.now(UTC)
-    ready = []
+def _prechecked(group: list[Job], store: Store, started: datetime) -> tuple[list[Job], list[Outcome]]:
+    """The jobs of a batch that pass :func:`_precheck`, and the recorded failures of the others."""
+    ready, refused = [], []
     for job in group:
         try:
             _precheck(job)
             ready.append(job)
         except MattwinError as exc:
-            yield _record(job, job.key, store, _failure(job, exc), started, 0.0)
+            refused.append(_record(job, job.key, store, _failure(job, exc), started, 0.0))
+    return ready, refused
+
+
+def _run_batched(group: list[Job], store: Store, stats: BatchStats | None) -> Iterator[Outcome]:
+    """Relax ``group`` (same engine, fmax, max_steps) batched; record and yield each as it finishes."""
+    started = datetime.now(UTC)
+    ready, refused = _prechecked(group, store, started)
+    yield from refused
     if not ready:
         return
     engine, fmax, max_steps = _batch_group(ready[0])  # type: ignore[misc]
@@ -151,13 +158,10 @@ def _run_md_lockstep(group: list[Job], store: Store) -> Iterator[Outcome]:
     from mattwin.tasks.md_batch import md_batch
 
     started = datetime.now(UTC)
-    ready = []
-    for job in group:
-        try:
-            _precheck(job)
-            ready.append(job)
-        except MattwinError as exc:
-            yield _record(job, job.key, store, _failure(job, exc), started, 0.0)
+    ready, refused = _prechecked(group, store, started)
+    yield from refused
+    if not ready:
+        return
     results = md_batch(
         [j.structure for j in ready],
         get_engine(group[0].engine),
