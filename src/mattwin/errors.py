@@ -53,3 +53,8 @@ class MDError(MattwinError):
 
 class CostLimitError(MattwinError):
     """A calculation would exceed its cost limit (e.g. too many displaced supercells); says what to change."""
+
+
+class MeasurementError(MattwinError):
+    """A measurement file or row is unusable: names the file, the row and the cause (unknown property,
+    a unit that does not fit, an impossible value, an unreadable formula or structure, bad CSV/JSON/YAML)."""
