@@ -14,8 +14,11 @@ import numpy as np
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Structure
 
-from mattwin.analysis.hull import PhaseEnergy, Stability, ensemble_stability
+from mattwin.analysis.calibration import Calibration
+from mattwin.analysis.hull import PhaseEnergy
 from mattwin.analysis.ranking import Target, rank_key
+from mattwin.analysis.stability import CalibratedStability, calibrated_stability
+from mattwin.discovery.calibrate import calibration_for
 from mattwin.discovery.config import CampaignConfig
 from mattwin.discovery.generate import generate_candidates
 from mattwin.discovery.references import ReferencePhase, builtin_references
@@ -162,7 +165,10 @@ def screen(
     ]
     ref_out = _run(ref_jobs, store, "references", progress, execution)
     cand_out = _run(cand_jobs, store, "candidates", progress, execution)
-    return _judge(config, specs, refs, cands, ref_out, cand_out, targets)
+    if progress:
+        progress("judge", 0, 1, f"calibration {config.calibration}")
+    calibration = calibration_for(config.engine, store, config.calibration)
+    return _judge(config, specs, refs, cands, ref_out, cand_out, targets, calibration)
 
 
 def _phases(
@@ -203,8 +209,9 @@ def _judge(
     ref_out: list[Outcome],
     cand_out: list[Outcome],
     targets: list[Target],
+    calibration: Calibration | None = None,
 ) -> tuple[CampaignResult, PhaseDiagram]:
-    """Hull per member, aggregated; ranked candidates; hull points for the plots."""
+    """Calibrated hull of the (member-mean) energies with intervals; ranked candidates; hull points."""
     per_member = [_phases(refs, cands, ref_out, cand_out, spec) for spec in specs]
     missing = sorted(
         set(config.elements)
@@ -217,15 +224,18 @@ def _judge(
             + (f" ({'; '.join(e for e in errors if e)})" if errors else "")
             + "; add one with `mattwin refs add`"
         )
-    pd, stab = ensemble_stability(per_member)
+    phases, spreads = _mean_phases(per_member)
+    pd, stab = calibrated_stability(phases, calibration, config.stability_threshold, spreads)
+    uncertain = calibration is not None or len(specs) > 1
     by_cand: dict[str, list[Outcome]] = {}
     for o in cand_out:
         by_cand.setdefault(o.job.material_id, []).append(o)
-    ranked = [_ranked(c, by_cand[c.key], stab.get(c.key), targets) for c in cands]
+    cal_name = calibration.name if calibration else None
+    ranked = [_ranked(c, by_cand[c.key], stab.get(c.key), targets, uncertain, cal_name) for c in cands]
     ranked.sort(
         key=lambda r: rank_key(
             r.e_hull,
-            r.e_hull_std,
+            (r.e_hull - r.e_hull_interval[0]) if r.e_hull is not None and r.e_hull_interval else None,
             config.stability_threshold,
             [r.targets.get(t.name) for t in targets],
             targets,
@@ -244,8 +254,8 @@ def _judge(
             name=names.get(k, (k, ""))[0],
             formula=formulas.get(k, k),
             kind="reference" if k in names else "candidate",
-            formation_energy_per_atom=s.formation_energy_per_atom,
-            e_hull=s.e_hull,
+            formation_energy_per_atom=s.point.formation_energy_per_atom,
+            e_hull=s.point.e_hull,
             source=names.get(k, ("", ""))[1],
         )
         for k, s in stab.items()
@@ -265,8 +275,26 @@ def _judge(
         candidates=ranked,
         hull_points=sorted(hull_points, key=lambda h: (h.kind, h.e_hull)),
         parameters=config.to_dict(),
+        calibration=calibration.provenance() if calibration else None,
     )
     return result, pd
+
+
+def _mean_phases(per_member: list[list[PhaseEnergy]]) -> tuple[list[PhaseEnergy], dict[str, float]]:
+    """The phases every member computed, at the members' mean energy, and each phase's spread
+    (sample standard deviation of the member energies, eV/atom; empty for one engine)."""
+    if len(per_member) == 1:
+        return per_member[0], {}
+    energies: dict[str, list[float]] = {}
+    for phases in per_member:
+        for p in phases:
+            energies.setdefault(p.key, []).append(p.energy_per_atom)
+    n = len(per_member)
+    common = [p for p in per_member[0] if len(energies[p.key]) == n]
+    mean = [
+        PhaseEnergy(p.key, p.name, p.composition, float(np.mean(energies[p.key])), p.kind) for p in common
+    ]
+    return mean, {p.key: float(np.std(energies[p.key], ddof=1)) for p in common}
 
 
 def _mark_relaxed_duplicates(
@@ -296,7 +324,14 @@ def _mark_relaxed_duplicates(
     return out
 
 
-def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list[Target]) -> RankedCandidate:
+def _ranked(
+    c: _Cand,
+    outs: list[Outcome],
+    cs: CalibratedStability | None,
+    targets: list[Target],
+    uncertain: bool,
+    calibration: str | None,
+) -> RankedCandidate:
     base: dict[str, Any] = {
         "rank": 0,
         "candidate_id": c.key,
@@ -305,9 +340,10 @@ def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list
         "n_atoms": len(c.structure),
     }
     bad = [o for o in outs if not o.ok]
-    if bad or stab is None:
+    if bad or cs is None:
         status = "unsupported" if bad and bad[0].error_type == "UnsupportedElementError" else "failed"
         return RankedCandidate(status=status, error=bad[0].error if bad else "no stability result", **base)
+    stab = cs.point
     relaxed = Structure.from_dict(outs[0].result["structure"])  # type: ignore[index]
     energies = [o.result["energy_per_atom_eV"] for o in outs]  # type: ignore[index]
 
@@ -329,10 +365,16 @@ def _ranked(c: _Cand, outs: list[Outcome], stab: Stability | None, targets: list
         energy_per_atom=float(np.mean(energies)),
         energy_per_atom_std=float(np.std(energies, ddof=1)) if len(energies) > 1 else None,
         formation_energy_per_atom=stab.formation_energy_per_atom,
-        formation_energy_per_atom_std=stab.formation_energy_per_atom_std,
+        formation_energy_per_atom_std=cs.formation_energy_std if uncertain else None,
         e_hull=stab.e_hull,
-        e_hull_std=stab.e_hull_std,
+        e_hull_std=cs.e_hull_std if uncertain else None,
         decomposition=stab.decomposition,
+        formation_energy_interval=list(cs.formation_energy_interval) if uncertain else None,
+        e_hull_interval=list(cs.e_hull_interval) if uncertain else None,
+        p_stable=cs.p_stable,
+        raw_formation_energy_per_atom=cs.raw_formation_energy_per_atom,
+        raw_e_hull=cs.raw_e_hull,
+        calibration=calibration,
         volume_per_atom=props["volume_per_atom"],
         targets={t.name: props[t.name] for t in targets if t.name in props},
         structure=relaxed.as_dict(),

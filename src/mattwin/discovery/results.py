@@ -10,9 +10,12 @@ from typing import Any
 class RankedCandidate:
     """One screened candidate.
 
-    Energies in eV/atom. ``*_std`` is the ensemble spread (sample standard deviation over the
-    members) or None for a single engine. ``e_hull`` is the energy above the convex hull built
-    from the reference phases and all screened candidates, with the same engine.
+    Energies in eV/atom. ``e_hull`` is the energy above the convex hull built from the reference
+    phases and all screened candidates, with the same engine, from calibrated energies (``calibration``
+    names the fit; None: raw energies). ``*_interval`` are the central 90 % intervals and ``*_std`` the
+    standard deviations of the calibrated draws with the ensemble spread (None for one uncalibrated
+    engine); ``p_stable`` is the probability that E_hull is within the campaign's stability threshold.
+    ``raw_*`` are the uncalibrated values.
     """
 
     rank: int
@@ -34,6 +37,12 @@ class RankedCandidate:
     targets: dict[str, float] = field(default_factory=dict)
     #: after relaxation: the reference phase or better-ranked candidate it became, if any
     duplicate_of: str | None = None
+    formation_energy_interval: list[float] | None = None
+    e_hull_interval: list[float] | None = None
+    p_stable: float | None = None
+    raw_formation_energy_per_atom: float | None = None
+    raw_e_hull: float | None = None
+    calibration: str | None = None
     structure: dict[str, Any] | None = None  # relaxed pymatgen Structure.as_dict()
 
     def to_dict(self, with_structure: bool = True) -> dict[str, Any]:
@@ -71,6 +80,8 @@ class CampaignResult:
     candidates: list[RankedCandidate]
     hull_points: list[HullPoint]
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: the calibration of the formation energies (name, engine, data, held-out figures); None: raw
+    calibration: dict[str, Any] | None = None
 
     def to_dict(self, with_structures: bool = False) -> dict[str, Any]:
         d = asdict(self)

@@ -1,0 +1,336 @@
+"""Build ``src/mattwin/data/calibration_<engine>.json.gz``: computed energies of experimentally measured
+compounds, per engine, for the calibration of formation energies (``mattwin calibrate``).
+
+The experimental set is the one the Materials Project 2020 corrections were fitted to, read from the
+installed pymatgen (``pymatgen/analysis/compatibility/exp_compounds.json.gz``: formation enthalpies at
+298 K, eV per formula unit, with uncertainties; Wang et al., Sci. Rep. 11, 15496 (2021), data from
+Kubaschewski, NIST-JANAF and others; pymatgen is MIT-licensed). The experimental values are *not*
+copied: the files written here hold only what mattwin computed, and ``mattwin.analysis.calibration``
+joins them with the package's experimental values at run time.
+
+Per compound, a structure is needed:
+1. the shipped reference library (``references.json.gz``) when a phase has the compound's reduced
+   formula (source "reference library: <name>");
+2. otherwise a structure search with the default engine: ionic substitution into known prototypes
+   (``mattwin.discovery.generate.substitution_candidates``), element substitution into the common
+   structure types of the same stoichiometry (intermetallics and compounds without oxidation states,
+   electropositive element on the prototype's electropositive site), and PyXtal random structures when
+   neither gives one. Every structure is relaxed with the default engine (CHGNet), the lowest energy is
+   kept and labelled "structure predicted by mattwin (<origin>)".
+The chosen structure (relaxed by CHGNet) is then relaxed with every other engine, and the elemental
+ground states of the reference library with each engine, with the relaxation settings of a campaign
+(fmax 0.05 eV/Å, at most 500 steps), so a campaign's hull and the calibration share element energies.
+
+All calculations go through mattwin's runtime and a store (``build/calibration.db``), so an interrupted
+build resumes where it stopped. Run from the repository root::
+
+    python scripts/build_calibration_set.py                       # all engines
+    python scripts/build_calibration_set.py --engines chgnet      # one engine
+
+Energies in eV/atom, lengths in Å.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import math
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pymatgen.core import Composition, Element, Structure
+
+from mattwin.analysis.chemistry import chemistry_class
+from mattwin.discovery.generate import (
+    Candidate,
+    _signature,
+    prototype_library,
+    random_candidates,
+    substitution_candidates,
+)
+from mattwin.discovery.references import ReferencePhase, builtin_references
+from mattwin.engines.registry import get_engine
+from mattwin.errors import MattwinError
+from mattwin.materials import canonical, check_physical
+from mattwin.runtime.execute import execute
+from mattwin.runtime.jobs import Job, Outcome
+from mattwin.store.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "src" / "mattwin" / "data"
+DB = ROOT / "build" / "calibration.db"
+ENGINES = ("chgnet", "sevenn:7net-0", "sevenn:7net-l3i5")
+RELAX = {"fmax": 0.05, "max_steps": 500}
+MAX_ATOMS = 20  # largest cell of a searched structure
+MAX_TRIED = 3  # structures relaxed per compound without a reference structure
+N_RANDOM = 2
+#: common structure types (AFLOW labels) for element substitution, by stoichiometry
+COMMON_TYPES = (
+    "AB_cP2_221_b_a",  # B2 CsCl
+    "AB_tP2_123_a_d",  # L1_0 CuAu
+    "AB_cF8_225_a_b",  # B1 NaCl
+    "AB_oP8_62_c_c",  # B27 FeB
+    "AB_oC8_63_c_c",  # B33 CrB
+    "AB_hP4_194_c_a",  # B8_1 NiAs
+    "AB_cF8_216_c_a",  # B3 zincblende
+    "AB_hP2_187_d_a",  # B_h WC
+    "A2B_cF24_227_d_a",  # C15 MgCu2
+    "AB2_hP12_194_f_ah",  # C14 MgZn2
+    "AB2_tI6_139_a_e",  # C11_b MoSi2
+    "A2B_tI12_140_h_a",  # C16 CuAl2
+    "AB2_hP3_191_a_d",  # C32 AlB2
+    "AB2_cF12_225_a_c",  # C1 fluorite
+    "AB3_cP4_221_a_c",  # L1_2 Cu3Au
+    "A3B_hP8_194_h_c",  # D0_19 Ni3Sn
+    "A3B_tI8_139_bd_a",  # D0_22 TiAl3
+    "AB3_cF16_225_a_bc",  # D0_3 BiF3
+    "A3B_cP8_223_c_a",  # A15 Cr3Si
+    "AB5_hP6_191_a_cg",  # D2_d CaCu5
+    "AB2C_cF16_225_a_c_b",  # L2_1 Heusler
+    "ABC_cF12_216_b_c_a",  # C1_b half-Heusler
+)
+
+
+def exp_compounds() -> list[dict[str, Any]]:
+    from mattwin.discovery.calibration_set import experimental_formation_enthalpies
+
+    return [
+        {"formula": e.formula, "class": chemistry_class(e.formula), "n_atoms": e.n_atoms}
+        for e in experimental_formation_enthalpies()
+    ]
+
+
+def _covered(formula: str, element_refs: set[str], supported: frozenset[str]) -> bool:
+    comp = Composition(formula)
+    symbols = {e.symbol for e in comp.elements}
+    if not symbols <= element_refs or not symbols <= supported:
+        return False
+    if all(not Element(s).is_metal and not Element(s).is_metalloid for s in symbols):
+        return False  # molecular compounds (CO2, NH3, ...): not crystals at 298 K
+    return True
+
+
+def select(limit: int, refs: list[ReferencePhase]) -> list[dict[str, Any]]:
+    """Compounds to compute: every one with a reference structure, then round-robin over chemistry
+    classes (smallest formula first) up to ``limit``; elements every engine covers, with an elemental
+    reference phase."""
+    supported = frozenset.intersection(*(get_engine(e).supported_elements() for e in ENGINES))
+    element_refs = {next(iter(r.elements)) for r in refs if len(r.elements) == 1}
+    ref_formulas = {r.formula for r in refs if len(r.elements) > 1}
+    pool = [c for c in exp_compounds() if _covered(c["formula"], element_refs, supported)]
+    chosen = [c for c in pool if c["formula"] in ref_formulas]
+    rest: dict[str, list[dict[str, Any]]] = {}
+    for c in sorted(pool, key=lambda c: (c["n_atoms"], c["formula"])):
+        if c["formula"] not in ref_formulas and c["n_atoms"] <= MAX_ATOMS:
+            rest.setdefault(c["class"], []).append(c)
+    for tier in itertools.zip_longest(*rest.values()):
+        for c in tier:
+            if c is not None and len(chosen) < limit:
+                chosen.append(c)
+    return chosen
+
+
+def _element_substitutions(formula: str, prototypes: list[tuple[Structure, str]]) -> list[Candidate]:
+    """Elements put on the sites of common structure types of the same stoichiometry; the more
+    electropositive element goes on the prototype's more electropositive site; volume from the sum of
+    the elements' atomic volumes (4/3 pi r^3 of pymatgen's calculated atomic radius, x 1.4 packing)."""
+    comp = Composition(formula).reduced_composition
+    sig = _signature(comp)
+    out = []
+    for proto, label in prototypes:
+        if not any(t in label for t in COMMON_TYPES) or _signature(proto.composition) != sig:
+            continue
+        plain = proto.copy()
+        plain.remove_oxidation_states()
+        if len(plain) > MAX_ATOMS:
+            continue
+        scale = plain.composition.num_atoms / comp.num_atoms
+        old = sorted(plain.composition.elements, key=lambda e: (plain.composition[e], e.X))
+        new = sorted(comp.elements, key=lambda e: (comp[e] * scale, e.X))
+        if [round(plain.composition[e]) for e in old] != [round(comp[e] * scale) for e in new]:
+            continue
+        s = plain.copy()
+        s.replace_species(dict(zip(old, new, strict=True)))
+        vol = sum(
+            1.4 * 4.0 / 3.0 * math.pi * (site.specie.atomic_radius_calculated or 1.5) ** 3 for site in s
+        )
+        s.scale_lattice(vol)
+        s = canonical(s)
+        try:
+            check_physical(s)
+        except MattwinError:
+            continue
+        out.append(Candidate(s, f"element substitution into {label}", "substitution", 0.5))
+    return out
+
+
+def search_structures(formula: str, prototypes: list[tuple[Structure, str]], seed: int) -> list[Candidate]:
+    """At most ``MAX_TRIED`` starting structures for ``formula`` (see the module docstring)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cands = substitution_candidates([formula], prototypes, MAX_ATOMS, max_per_composition=MAX_TRIED)
+        if len(cands) < MAX_TRIED:
+            cands += _element_substitutions(formula, prototypes)[: MAX_TRIED - len(cands)]
+        if not cands:
+            try:
+                cands = random_candidates(formula, N_RANDOM, MAX_ATOMS, seed=seed)
+            except MattwinError:
+                cands = []
+    return cands[:MAX_TRIED]
+
+
+def _progress(stage: str, total: int) -> Any:
+    state = {"n": 0, "t0": time.perf_counter()}
+
+    def tick(out: Outcome) -> None:
+        state["n"] += 1
+        if state["n"] % 25 == 0 or state["n"] == total:
+            dt = time.perf_counter() - state["t0"]
+            print(f"  {stage}: {state['n']}/{total} ({dt:.0f} s)", flush=True)
+
+    return tick
+
+
+def run(jobs: list[Job], store: Store, stage: str) -> list[Outcome]:
+    print(f"{stage}: {len(jobs)} relaxations", flush=True)
+    return execute(jobs, store, progress=_progress(stage, len(jobs)))
+
+
+def relaxed_energy(o: Outcome) -> float | None:
+    if not o.ok or not o.result:
+        return None
+    e = float(o.result["energy_per_atom_eV"])
+    return e if math.isfinite(e) else None
+
+
+def choose_structures(
+    compounds: list[dict[str, Any]], refs: list[ReferencePhase], store: Store
+) -> dict[str, tuple[Structure, str, int]]:
+    """formula -> (starting structure, source label, number of structures tried), searched with CHGNet."""
+    by_formula: dict[str, list[ReferencePhase]] = {}
+    for r in refs:
+        by_formula.setdefault(r.formula, []).append(r)
+    prototypes = prototype_library([r.structure for r in refs])
+    starts: list[tuple[str, Structure, str, bool]] = []
+    for i, c in enumerate(compounds):
+        f = c["formula"]
+        if f in by_formula:
+            starts += [(f, r.structure, f"reference library: {r.name}", r.relax_cell) for r in by_formula[f]]
+        else:
+            found = search_structures(f, prototypes, seed=i)
+            starts += [(f, s.structure, f"structure predicted by mattwin ({s.origin})", True) for s in found]
+    print(f"search: {len(starts)} starting structures for {len(compounds)} compounds", flush=True)
+    jobs = [
+        Job("relax", s, ENGINES[0], {**RELAX, "relax_cell": rc}, label=f"{f} #{k}")
+        for k, (f, s, _, rc) in enumerate(starts)
+    ]
+    outs = run(jobs, store, "search (chgnet)")
+    best: dict[str, tuple[float, Structure, str]] = {}
+    tried: Counter[str] = Counter()
+    for (f, s, label, _), o in zip(starts, outs, strict=True):
+        tried[f] += 1
+        e = relaxed_energy(o)
+        if e is not None and (f not in best or e < best[f][0]):
+            best[f] = (e, s, label)
+    return {f: (s, label, tried[f]) for f, (_, s, label) in best.items()}
+
+
+def element_energies(refs: list[ReferencePhase], engine: str, store: Store) -> dict[str, float]:
+    """Lowest relaxed energy per atom of each element's reference phases (eV/atom)."""
+    els = [r for r in refs if len(r.elements) == 1]
+    jobs = [
+        Job("relax", r.structure, engine, {**RELAX, "relax_cell": r.relax_cell}, label=r.name) for r in els
+    ]
+    out: dict[str, float] = {}
+    for r, o in zip(els, run(jobs, store, f"elements ({engine})"), strict=True):
+        e = relaxed_energy(o)
+        el = next(iter(r.elements))
+        if e is not None and (el not in out or e < out[el]):
+            out[el] = e
+    return out
+
+
+def compound_rows(
+    chosen: dict[str, tuple[Structure, str, int]], engine: str, store: Store
+) -> list[dict[str, Any]]:
+    """Relax each chosen structure with ``engine``: CHGNet from the starting structure (cached from
+    the search), other engines from the CHGNet-relaxed structure."""
+    formulas = sorted(chosen)
+    starts = []
+    for f in formulas:
+        s, _, _ = chosen[f]
+        if engine != ENGINES[0]:
+            first = store.lookup(Job("relax", s, ENGINES[0], {**RELAX, "relax_cell": True}).key)
+            if first is not None and first.result:
+                s = Structure.from_dict(first.result["structure"])
+        starts.append(s)
+    jobs = [
+        Job("relax", s, engine, {**RELAX, "relax_cell": True}, label=f)
+        for f, s in zip(formulas, starts, strict=True)
+    ]
+    rows = []
+    for f, o in zip(formulas, run(jobs, store, f"compounds ({engine})"), strict=True):
+        e = relaxed_energy(o)
+        if e is None:
+            continue
+        assert o.result is not None
+        _, label, n = chosen[f]
+        rows.append(
+            {
+                "formula": f,
+                "energy_per_atom_eV": e,
+                "converged": bool(o.result.get("converged", True)),
+                "structure": o.result["structure"],
+                "structure_source": label,
+                "n_structures_tried": n,
+            }
+        )
+    return rows
+
+
+def write(engine: str, elements: dict[str, float], rows: list[dict[str, Any]]) -> Path:
+    path = DATA / f"calibration_{engine.replace(':', '_')}.json.gz"
+    payload = {
+        "engine": engine,
+        "engine_signature": get_engine(engine).signature,
+        "relax_params": RELAX,
+        "built_by": "scripts/build_calibration_set.py",
+        "experimental_set": "pymatgen/analysis/compatibility/exp_compounds.json.gz (read at run time)",
+        "element_energy_per_atom_eV": elements,
+        "compounds": rows,
+    }
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        json.dump(payload, fh, default=str)
+    print(f"wrote {path} ({len(rows)} compounds, {path.stat().st_size / 1024:.0f} KiB)", flush=True)
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engines", nargs="+", default=list(ENGINES))
+    ap.add_argument("--limit", type=int, default=560, help="most compounds")
+    ap.add_argument("--db", default=str(DB))
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    store = Store(args.db)
+    refs = builtin_references()
+    compounds = select(args.limit, refs)
+    print(f"selected {len(compounds)} compounds: {dict(Counter(c['class'] for c in compounds))}", flush=True)
+    chosen = choose_structures(compounds, refs, store)
+    print(f"structures for {len(chosen)} compounds", flush=True)
+    for engine in args.engines:
+        t0 = time.perf_counter()
+        elements = element_energies(refs, engine, store)
+        rows = compound_rows(chosen, engine, store)
+        write(engine, elements, rows)
+        print(f"{engine}: {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
