@@ -12,7 +12,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -83,16 +82,27 @@ references = Table(
     Column("added_at", DateTime(timezone=True), nullable=False),
 )
 
+# Measurements from the lab (mattwin.lab), one row per Measurement. The table is ``lab_measurements``:
+# older databases have a ``measurements`` table that nothing ever wrote; it is left as it was, unused.
 measurements = Table(
-    "measurements",
+    "lab_measurements",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("material_id", String(32), nullable=False, index=True),
-    Column("property", String(64), nullable=False),
-    Column("value", Float, nullable=False),
+    Column("key", String(64), nullable=False, unique=True, doc="content hash: Measurement.content_key()"),
+    Column("material", Text, nullable=False, doc="as given: formula, structure file path or material id"),
+    Column("formula", String(128), nullable=False, index=True, doc="reduced formula"),
+    Column("material_id", String(32), index=True, doc="identity hash when a structure was given"),
+    Column("property", String(64), nullable=False, index=True),
+    Column("value", Float, nullable=False, doc="in unit (canonical: eV/atom, Å, eV, GPa, S/cm, K)"),
     Column("unit", String(32), nullable=False),
-    Column("uncertainty", Float),
-    Column("source", Text, nullable=False),
-    Column("measured_at", DateTime(timezone=True)),
-    UniqueConstraint("material_id", "property", "source", name="uq_measurement"),
+    Column("uncertainty", Float, doc="in unit"),
+    Column("temperature_K", Float),
+    Column("method", Text, nullable=False),
+    Column("source", Text, nullable=False, doc="DOI or notebook id"),
+    Column("date", String(10), doc="ISO date of the measurement"),
+    Column("given_value", Float, nullable=False, doc="the value as written in the file"),
+    Column("given_unit", Text, nullable=False),
+    Column("file", Text, nullable=False, doc="the file it was read from"),
+    Column("file_row", Integer, nullable=False, doc="row number in that file (Measurement.row)"),
+    Column("added_at", DateTime(timezone=True), nullable=False),
 )

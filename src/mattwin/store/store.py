@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymatgen.core import Structure
 from sqlalchemy import Engine as SAEngine
@@ -21,6 +21,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from mattwin.materials.identity import canonical, material_id
 from mattwin.settings import db_url_from, runs_dir_for
 from mattwin.store import schema
+
+if TYPE_CHECKING:
+    from mattwin.lab.measurement import Measurement
 
 
 def _now() -> datetime:
@@ -298,6 +301,22 @@ class Store:
             for s, n, src, rc, els in rows
             if allowed is None or set(els.split()) <= allowed
         ]
+
+    # -- lab measurements ---------------------------------------------------------------------
+    def add_measurements(
+        self, measurements: Sequence[Measurement], structures: Mapping[str, Structure] | None = None
+    ) -> tuple[int, int]:
+        """Store measurements (and the structures they name) in one transaction, all or none;
+        returns (new, already present). See :func:`mattwin.store.measurements.add_measurements`."""
+        from mattwin.store.measurements import add_measurements
+
+        return add_measurements(self, measurements, structures)
+
+    def measurements(self, property: str | None = None, formula: str | None = None) -> list[Measurement]:
+        """Stored measurements (canonical units), oldest first; ``property`` may be an alias."""
+        from mattwin.store.measurements import list_measurements
+
+        return list_measurements(self, property, formula)
 
     # -- helpers ------------------------------------------------------------------------------
     def _upsert(self, table: Any) -> Any:
