@@ -7,6 +7,7 @@ their own modules and re-export their names here.
 
 from mattwin.api.dynamics import MDReport, md
 from mattwin.api.embedding import embed
+from mattwin.api.lab import AddMeasurementsReport, add_measurements, list_measurements
 from mattwin.api.multiscale import (
     PartReport,
     PropertyReport,
@@ -39,6 +40,9 @@ from mattwin.api.screening import (
 from mattwin.api.transport import DiffusionReport, diffusion
 
 __all__ = [
+    "AddMeasurementsReport",
+    "add_measurements",
+    "list_measurements",
     "PartReport",
     "PropertyReport",
     "elastic",
