@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pymatgen.core import Element, Molecule, Structure
 
-from mattwin.errors import UnphysicalStructureError
+from mattwin.errors import CostLimitError, UnphysicalStructureError
 
 #: Two atoms closer than this fraction of the sum of their covalent radii overlap.
 OVERLAP_FRACTION = 0.5
 #: Cells with less volume per atom than this (Å^3) are collapsed.
 MIN_VOLUME_PER_ATOM = 2.0
+#: Longest lattice vector accepted (Å): a longer one is a unit or scale-factor slip, and the engines'
+#: neighbour searches over such a cell exhaust memory.
+MAX_LATTICE_LENGTH = 1000.0
+#: Most atoms in one structure or molecule (the engines' neighbour lists grow past memory beyond).
+MAX_ATOMS = 10_000
+#: Above this many atoms the overlap check searches neighbours instead of building all pair distances.
+_DENSE_PAIRS_MAX_ATOMS = 1000
+#: |det| / (a b c) below this: the lattice vectors are coplanar (or one is zero).
+_COPLANAR = 1e-6
 
 
 def _radius(symbol: str) -> float:
@@ -18,12 +28,52 @@ def _radius(symbol: str) -> float:
     return float(r) if r is not None else 1.0
 
 
-def min_distance_ratio(structure: Structure) -> tuple[float, int, int]:
-    """Smallest (distance / sum of atomic radii) over all pairs, with the two site indices."""
-    if len(structure) < 2 and structure.lattice.volume > 0:
-        d = min(structure.lattice.abc)
-        r = 2 * _radius(structure[0].specie.symbol)
-        return d / r, 0, 0
+def lattice_problem(matrix: ArrayLike, max_length: float | None = MAX_LATTICE_LENGTH) -> str | None:
+    """What is wrong with a 3x3 lattice (rows are the vectors, Å), or None: non-finite entries,
+    coplanar or zero vectors, a vector longer than ``max_length`` (None: no limit)."""
+    m = np.asarray(matrix, dtype=float)
+    if m.shape != (3, 3):
+        return f"lattice of shape {m.shape}, not three 3D vectors"
+    if not np.all(np.isfinite(m)):
+        return "non-finite lattice vectors (nan or inf)"
+    lengths = np.linalg.norm(m, axis=1)
+    volume = abs(float(np.linalg.det(m)))
+    if not volume > _COPLANAR * float(np.prod(lengths)):
+        return f"degenerate cell: the lattice vectors are coplanar or zero (volume {volume:.3g} Å^3)"
+    if max_length is not None and lengths.max() > max_length:
+        return f"lattice vector of {lengths.max():.4g} Å (longer than {max_length:g} Å)"
+    return None
+
+
+def check_lattice(matrix: ArrayLike, name: str = "structure") -> None:
+    """Raise :class:`UnphysicalStructureError` naming ``name`` for what :func:`lattice_problem` finds."""
+    problem = lattice_problem(matrix)
+    if problem:
+        raise UnphysicalStructureError(f"{name}: {problem}; check the lattice vectors and their units (Å)")
+
+
+def check_size(n_atoms: int, name: str = "structure") -> None:
+    """Raise :class:`CostLimitError` for more than :data:`MAX_ATOMS` atoms."""
+    if n_atoms > MAX_ATOMS:
+        raise CostLimitError(
+            f"{name}: {n_atoms} atoms, more than the {MAX_ATOMS} mattwin takes in one structure; "
+            "use a smaller cell"
+        )
+
+
+def check_well_formed(structure: Structure | Molecule, name: str = "structure") -> None:
+    """What every structure must pass to be used at all: at least one atom, at most
+    :data:`MAX_ATOMS`, finite coordinates and (crystals) a sound lattice. Typed errors name ``name``."""
+    if len(structure) == 0:
+        raise UnphysicalStructureError(f"{name}: has no atoms")
+    check_size(len(structure), name)
+    if not isinstance(structure, Molecule):
+        check_lattice(structure.lattice.matrix, name)
+    if not np.all(np.isfinite(structure.cart_coords)):
+        raise UnphysicalStructureError(f"{name}: non-finite coordinates (nan or inf); fix the coordinates")
+
+
+def _dense_min_ratio(structure: Structure) -> tuple[float, int, int]:
     dm = structure.distance_matrix.copy()
     np.fill_diagonal(dm, np.inf)
     radii = np.array([_radius(site.specie.symbol) for site in structure])
@@ -36,10 +86,33 @@ def min_distance_ratio(structure: Structure) -> tuple[float, int, int]:
     return float(ratio[i, j]), int(i), int(j)
 
 
+def _sparse_min_ratio(structure: Structure) -> tuple[float, int, int]:
+    """Like :func:`_dense_min_ratio` without the n x n matrices: only pairs closer than the sum of
+    the two largest radii are searched (1.0 when there is none)."""
+    radii = np.array([_radius(site.specie.symbol) for site in structure])
+    centres, neighbours, _images, dist = structure.get_neighbor_list(r=2 * float(radii.max()))
+    if len(dist) == 0:
+        return 1.0, 0, 0
+    ratio = dist / (radii[centres] + radii[neighbours])
+    k = int(np.argmin(ratio))
+    return float(ratio[k]), int(centres[k]), int(neighbours[k])
+
+
+def min_distance_ratio(structure: Structure) -> tuple[float, int, int]:
+    """Smallest (distance / sum of atomic radii) over all pairs, with the two site indices (the same
+    index twice for an atom and its own periodic image). Above 1000 atoms only ratios below 1 are
+    searched; 1.0 is returned when there is none."""
+    if len(structure) < 2 and structure.lattice.volume > 0:
+        d = min(structure.lattice.abc)
+        r = 2 * _radius(structure[0].specie.symbol)
+        return d / r, 0, 0
+    if len(structure) > _DENSE_PAIRS_MAX_ATOMS:
+        return _sparse_min_ratio(structure)
+    return _dense_min_ratio(structure)
+
+
 def _check_molecule(mol: Molecule, name: str) -> None:
-    """Non-finite coordinates or overlapping atoms of a molecule (no cell to check)."""
-    if not np.all(np.isfinite(mol.cart_coords)):
-        raise UnphysicalStructureError(f"{name}: non-finite coordinates")
+    """Overlapping atoms of a molecule (no cell to check)."""
     if len(mol) < 2:
         return
     dm = mol.distance_matrix.copy()
@@ -55,15 +128,13 @@ def _check_molecule(mol: Molecule, name: str) -> None:
 
 
 def check_physical(structure: Structure | Molecule, name: str = "structure") -> None:
-    """Raise :class:`UnphysicalStructureError` naming ``name`` for overlapping atoms, collapsed
-    cells or non-finite coordinates."""
-    if len(structure) == 0:
-        raise UnphysicalStructureError(f"{name}: has no atoms")
+    """Raise :class:`UnphysicalStructureError` naming ``name`` for overlapping atoms, collapsed or
+    degenerate cells, overlong lattice vectors or non-finite coordinates, and
+    :class:`~mattwin.errors.CostLimitError` for more than :data:`MAX_ATOMS` atoms."""
+    check_well_formed(structure, name)
     if isinstance(structure, Molecule):
         _check_molecule(structure, name)
         return
-    if not np.all(np.isfinite(structure.cart_coords)) or not np.all(np.isfinite(structure.lattice.matrix)):
-        raise UnphysicalStructureError(f"{name}: non-finite coordinates or lattice")
     vpa = structure.volume / len(structure)
     if vpa < MIN_VOLUME_PER_ATOM:
         raise UnphysicalStructureError(

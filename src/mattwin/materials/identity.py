@@ -10,6 +10,16 @@ from ase import Atoms
 from pymatgen.core import Element, Molecule, Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from mattwin.errors import MaterialReadError, UnphysicalStructureError
+from mattwin.materials.checks import lattice_problem
+
+
+def _first_disordered_site(structure: Structure) -> str:
+    for i, site in enumerate(structure):
+        if not site.is_ordered:
+            return f"{i} ({site.species})"
+    return "?"
+
 
 def canonical(structure: Structure) -> Structure:
     """A copy with a right-handed lattice, plain elements (no oxidation states) and fractional
@@ -20,17 +30,24 @@ def canonical(structure: Structure) -> Structure:
     turned right-handed here by negating all three lattice vectors and the fractional
     coordinates, which leaves every Cartesian position and the periodic lattice unchanged.
     A pymatgen ``Molecule`` is returned as a plain copy (:mod:`mattwin.materials.molecules`).
+
+    Raises :class:`MaterialReadError` for partially occupied sites and
+    :class:`UnphysicalStructureError` for a non-finite or degenerate (coplanar) lattice.
     """
     if isinstance(structure, Molecule):
         from mattwin.materials.molecules import canonical_molecule
 
         return canonical_molecule(structure)  # type: ignore[return-value]
+    formula = structure.composition.reduced_formula
     if not structure.is_ordered:
-        raise ValueError(
-            f"{structure.composition.reduced_formula}: partially occupied sites; "
-            "order the structure first (e.g. pymatgen OrderDisorderedStructureTransformation)"
+        raise MaterialReadError(
+            f"{formula}: disordered site {_first_disordered_site(structure)}; order it first, "
+            "e.g. with pymatgen's OrderDisorderedStructureTransformation"
         )
     matrix = np.array(structure.lattice.matrix)
+    problem = lattice_problem(matrix, max_length=None)
+    if problem:
+        raise UnphysicalStructureError(f"{formula}: {problem}; check the lattice vectors")
     frac = np.array(structure.frac_coords)
     if np.linalg.det(matrix) < 0:
         matrix, frac = -matrix, -frac
@@ -78,6 +95,12 @@ def to_atoms(structure: Structure | Molecule) -> Atoms:
 
 
 def from_atoms(atoms: Atoms) -> Structure:
-    """A canonical pymatgen ``Structure`` of ASE ``Atoms`` (calculator and constraints dropped)."""
+    """A canonical pymatgen ``Structure`` of ASE ``Atoms`` (calculator and constraints dropped);
+    :class:`UnphysicalStructureError` for a non-finite or degenerate cell."""
+    problem = lattice_problem(atoms.cell.array, max_length=None)
+    if problem:
+        raise UnphysicalStructureError(
+            f"{atoms.get_chemical_formula()}: {problem}; check the lattice vectors"
+        )
     plain = Atoms(atoms.get_chemical_symbols(), positions=atoms.positions, cell=atoms.cell, pbc=True)
     return canonical(AseAtomsAdaptor.get_structure(plain))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pymatgen.core import Structure
 
-from mattwin.errors import MaterialReadError
+from mattwin.errors import MaterialReadError, MattwinError
+from mattwin.materials.checks import check_lattice, check_well_formed
 from mattwin.materials.identity import canonical, from_atoms
 
 _CIF = {".cif", ".mcif"}
@@ -16,6 +17,33 @@ _CIF = {".cif", ".mcif"}
 def _looks_poscar(path: Path) -> bool:
     name = path.name.upper()
     return name.startswith(("POSCAR", "CONTCAR")) or path.suffix.lower() in {".vasp", ".poscar"}
+
+
+def _text_format(path: Path) -> bool:
+    """CIF, POSCAR, XYZ and JSON are text; other suffixes may be binary formats ASE reads."""
+    suffix = path.suffix.lower()
+    return suffix in _CIF | {".xyz", ".extxyz", ".json"} or _looks_poscar(path)
+
+
+def check_input_file(path: Path, what: str = "structure file") -> None:
+    """Raise :class:`MaterialReadError` naming ``path`` unless it is a readable, non-empty file:
+    missing, a folder, under a file, unreadable, empty."""
+    if path.is_dir():
+        raise MaterialReadError(f"{path}: is a folder, not a {what}; give the file itself")
+    if not path.is_file():
+        above = next((q for q in path.parents if q.exists()), None)
+        if above is not None and not above.is_dir():
+            raise MaterialReadError(f"{path}: no such file ({above} is a file, not a folder)")
+        raise MaterialReadError(f"{path}: no such file; check the path")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise MaterialReadError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from exc
+    if not head:
+        raise MaterialReadError(f"{path}: empty file")
+    if b"\0" in head and _text_format(path):
+        raise MaterialReadError(f"{path}: a binary file, not a text {what}; check that it is the right file")
 
 
 def _read_cif(path: Path) -> Structure:
@@ -27,7 +55,9 @@ def _read_cif(path: Path) -> Structure:
             parser = CifParser(path)
             structures = parser.parse_structures(primitive=False)
         except Exception as exc:  # pymatgen raises ValueError, KeyError, IndexError ... on bad CIFs
-            raise MaterialReadError(f"{path}: malformed CIF ({exc or type(exc).__name__})") from exc
+            raise MaterialReadError(
+                f"{path}: malformed CIF ({exc or type(exc).__name__}); fix or re-export the file"
+            ) from exc
     if not structures:
         raise MaterialReadError(f"{path}: CIF holds no structure that can be built")
     return structures[0]
@@ -40,41 +70,58 @@ def _read_ase(path: Path, fmt: str | None) -> Structure:
         atoms = read(path, format=fmt, index=-1)
         assert not isinstance(atoms, list)
     except Exception as exc:
-        raise MaterialReadError(f"{path}: cannot read as {fmt or 'structure file'} ({exc})") from exc
+        raise MaterialReadError(
+            f"{path}: cannot read as {fmt or 'a structure file'} ({exc}); give a CIF, POSCAR or extxyz file"
+        ) from exc
     if atoms.cell.rank < 3:
-        raise MaterialReadError(f"{path}: no periodic cell; a crystal structure needs three lattice vectors")
+        raise MaterialReadError(
+            f"{path}: no periodic cell; a crystal needs three lattice vectors "
+            "(a molecule? use `mattwin correlate`)"
+        )
+    check_lattice(atoms.cell.array, str(path))
     return from_atoms(atoms)
+
+
+def _read_json(path: Path) -> Structure:
+    try:
+        return Structure.from_file(path)
+    except Exception as exc:  # json, KeyError, TypeError ... on a dict that is not a Structure
+        raise MaterialReadError(f"{path}: not a pymatgen Structure JSON ({exc})") from exc
+
+
+def _read_any(path: Path) -> Structure:
+    suffix = path.suffix.lower()
+    if suffix in _CIF:
+        return _read_cif(path)
+    if _looks_poscar(path):
+        return _read_ase(path, "vasp")
+    if suffix in {".xyz", ".extxyz"}:
+        return _read_ase(path, "extxyz")
+    if suffix == ".json":
+        return _read_json(path)
+    return _read_ase(path, None)
 
 
 def read_structure(path: str | Path) -> Structure:
     """Read one crystal structure (CIF, POSCAR/CONTCAR/.vasp, extxyz, or any format ASE reads).
 
-    Returns a canonical pymatgen ``Structure`` (right-handed lattice, lengths in Å).
-    Raises :class:`MaterialReadError` naming the file and the cause.
+    Returns a canonical pymatgen ``Structure`` (right-handed lattice, lengths in Å) with finite
+    coordinates, a sound lattice and at most :data:`~mattwin.materials.checks.MAX_ATOMS` atoms.
+    Raises a :class:`~mattwin.errors.MattwinError` naming the file and the cause:
+    :class:`MaterialReadError` (missing, empty, malformed, disordered sites),
+    :class:`~mattwin.errors.UnphysicalStructureError` (degenerate cell, nan coordinates),
+    :class:`~mattwin.errors.CostLimitError` (too many atoms). Overlapping atoms and collapsed
+    cells are left to :func:`~mattwin.materials.checks.check_physical`.
     """
     p = Path(path)
-    if not p.is_file():
-        raise MaterialReadError(f"{p}: no such file")
-    if p.stat().st_size == 0:
-        raise MaterialReadError(f"{p}: empty file")
-    suffix = p.suffix.lower()
-    if suffix in _CIF:
-        structure = _read_cif(p)
-    elif _looks_poscar(p):
-        structure = _read_ase(p, "vasp")
-    elif suffix in {".xyz", ".extxyz"}:
-        structure = _read_ase(p, "extxyz")
-    elif suffix == ".json":
-        try:
-            structure = Structure.from_file(p)
-        except Exception as exc:
-            raise MaterialReadError(f"{p}: not a pymatgen Structure JSON ({exc})") from exc
-    else:
-        structure = _read_ase(p, None)
+    check_input_file(p)
+    structure = _read_any(p)
     try:
-        return canonical(structure)
-    except ValueError as exc:
-        raise MaterialReadError(f"{p}: {exc}") from exc
+        out = canonical(structure)
+    except MattwinError as exc:
+        raise type(exc)(f"{p}: {exc}") from exc
+    check_well_formed(out, str(p))
+    return out
 
 
 def write_structure(structure: Structure, path: str | Path) -> Path:
