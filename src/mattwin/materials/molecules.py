@@ -22,14 +22,44 @@ from mattwin.errors import MaterialReadError
 _XYZ = {".xyz", ".extxyz"}
 
 
+def _n_electrons(mol: Molecule, charge: int) -> int:
+    return int(sum(Element(s.specie.symbol).Z for s in mol)) - charge
+
+
 def _default_multiplicity(mol: Molecule, charge: int) -> int:
-    n_electrons = int(sum(Element(s.specie.symbol).Z for s in mol)) - charge
-    return 1 if n_electrons % 2 == 0 else 2
+    return 1 if _n_electrons(mol, charge) % 2 == 0 else 2
 
 
-def with_charge_spin(mol: Molecule, charge: int = 0, spin_multiplicity: int | None = None) -> Molecule:
-    """A copy of ``mol`` with ``charge`` (e) and ``spin_multiplicity`` (2S+1; default: lowest)."""
-    mult = spin_multiplicity or _default_multiplicity(mol, charge)
+def _check_charge_spin(mol: Molecule, charge: int, mult: int, name: str) -> None:
+    """Raise :class:`MaterialReadError` unless ``charge`` and ``mult`` (2S+1) fit the electron count."""
+    n = _n_electrons(mol, charge)
+    if n < 1:
+        raise MaterialReadError(
+            f"{name}: charge {charge} leaves {n} electrons; give a charge below {n + charge}"
+        )
+    if mult < 1 or mult > n + 1:
+        raise MaterialReadError(
+            f"{name}: spin multiplicity {mult} is impossible with {n} electrons; "
+            f"give 2S+1 between 1 and {n + 1}"
+        )
+    if (n + mult) % 2 == 0:
+        parity, allowed = ("even", "odd (1, 3, ...)") if n % 2 == 0 else ("odd", "even (2, 4, ...)")
+        raise MaterialReadError(
+            f"{name}: charge {charge} and multiplicity {mult} do not fit: {n} electrons is {parity}, "
+            f"so the multiplicity must be {allowed}; change --charge or --multiplicity"
+        )
+
+
+def with_charge_spin(
+    mol: Molecule, charge: int = 0, spin_multiplicity: int | None = None, name: str | None = None
+) -> Molecule:
+    """A copy of ``mol`` with ``charge`` (e) and ``spin_multiplicity`` (2S+1; default: lowest).
+
+    Raises :class:`MaterialReadError` naming ``name`` (default: the formula) when they do not fit
+    the electron count (no electrons left, multiplicity below 1, above n+1 or of the wrong parity)."""
+    label = name or molecule_formula(mol)
+    mult = _default_multiplicity(mol, charge) if spin_multiplicity is None else int(spin_multiplicity)
+    _check_charge_spin(mol, charge, mult, label)
     try:
         return Molecule(
             [s.specie.symbol for s in mol],
@@ -39,7 +69,7 @@ def with_charge_spin(mol: Molecule, charge: int = 0, spin_multiplicity: int | No
             properties=dict(mol.properties) if mol.properties else None,
         )
     except ValueError as exc:
-        raise MaterialReadError(f"{mol.composition.formula}: {exc}") from exc
+        raise MaterialReadError(f"{label}: {exc}") from exc
 
 
 def canonical_molecule(mol: Molecule) -> Molecule:
@@ -75,14 +105,19 @@ def molecule_to_atoms(mol: Molecule) -> Atoms:
 
 
 def molecule_from_atoms(
-    atoms: Atoms, charge: int | None = None, spin_multiplicity: int | None = None
+    atoms: Atoms, charge: int | None = None, spin_multiplicity: int | None = None, name: str | None = None
 ) -> Molecule:
     """A pymatgen ``Molecule`` of ASE ``Atoms`` (cell ignored); charge/multiplicity from arguments,
-    else from ``atoms.info``, else neutral lowest-spin."""
-    q = int(charge if charge is not None else atoms.info.get("charge", 0))
-    mult = spin_multiplicity if spin_multiplicity is not None else atoms.info.get("spin_multiplicity")
+    else from ``atoms.info``, else neutral lowest-spin. ``name`` labels errors."""
+    label = name or atoms.get_chemical_formula()
+    try:
+        q = int(charge if charge is not None else atoms.info.get("charge", 0))
+        mult = spin_multiplicity if spin_multiplicity is not None else atoms.info.get("spin_multiplicity")
+        mult = int(mult) if mult is not None else None
+    except (TypeError, ValueError) as exc:
+        raise MaterialReadError(f"{label}: charge and multiplicity must be integers ({exc})") from exc
     mol = Molecule(atoms.get_chemical_symbols(), atoms.positions)
-    return with_charge_spin(mol, q, int(mult) if mult else None)
+    return with_charge_spin(mol, q, mult, name=label)
 
 
 def molecule_from_smiles(
@@ -110,7 +145,7 @@ def molecule_from_smiles(
     pos = rd.GetConformer().GetPositions()
     symbols = [a.GetSymbol() for a in rd.GetAtoms()]
     q = Chem.GetFormalCharge(rd) if charge is None else charge
-    return with_charge_spin(Molecule(symbols, pos), int(q), spin_multiplicity)
+    return with_charge_spin(Molecule(symbols, pos), int(q), spin_multiplicity, name=repr(smiles))
 
 
 def _read_xyz(path: Path) -> Molecule:
@@ -121,12 +156,13 @@ def _read_xyz(path: Path) -> Molecule:
     except Exception:
         try:
             atoms = read(path, index=-1, format="xyz")
+        except KeyError as exc:
+            raise MaterialReadError(f"{path}: unknown element symbol {exc}; fix the XYZ file") from exc
         except Exception as exc:
-            raise MaterialReadError(f"{path}: cannot read as XYZ ({exc})") from exc
-    assert isinstance(atoms, Atoms)
-    if len(atoms) == 0:
+            raise MaterialReadError(f"{path}: cannot read as XYZ ({exc}); fix the XYZ file") from exc
+    if not isinstance(atoms, Atoms) or len(atoms) == 0:
         raise MaterialReadError(f"{path}: XYZ file holds no atoms")
-    return molecule_from_atoms(atoms)
+    return molecule_from_atoms(atoms, name=str(path))
 
 
 def looks_like_smiles(text: str) -> bool:
@@ -142,16 +178,18 @@ def read_molecule(
 
     Raises :class:`MaterialReadError` naming the input and the cause (missing file, bad SMILES,
     charge and multiplicity that do not fit the electron count)."""
+    from mattwin.materials.io import check_input_file
+
     text = str(source)
     p = Path(text)
-    if p.is_file():
-        if p.stat().st_size == 0:
-            raise MaterialReadError(f"{p}: empty file")
+    if p.exists() or p.suffix.lower() in _XYZ or "/" in text:
+        check_input_file(p, "molecule file")
         if p.suffix.lower() not in _XYZ:
-            raise MaterialReadError(f"{p}: a molecule file must be .xyz (or give a SMILES string)")
+            raise MaterialReadError(
+                f"{p}: a molecule file must be .xyz (or give a SMILES string); "
+                "crystals (CIF, POSCAR) go to `mattwin energy`, `relax`, ..."
+            )
         mol = _read_xyz(p)
-    elif p.suffix.lower() in _XYZ or "/" in text:
-        raise MaterialReadError(f"{p}: no such file")
     else:
         return molecule_from_smiles(text, charge, spin_multiplicity)
     q = int(mol.charge) if charge is None else charge
@@ -160,7 +198,7 @@ def read_molecule(
         if spin_multiplicity is not None
         else (int(mol.spin_multiplicity) if charge is None else None)
     )
-    return with_charge_spin(mol, q, mult)
+    return with_charge_spin(mol, q, mult, name=str(p))
 
 
 def write_molecule(mol: Molecule, path: str | Path) -> Path:
