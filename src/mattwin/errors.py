@@ -8,7 +8,8 @@ class MattwinError(Exception):
 
 
 class MaterialReadError(MattwinError):
-    """A structure file could not be read (missing, empty, malformed, unknown format)."""
+    """A structure file could not be read (missing, empty, malformed, unknown format), or what it
+    holds cannot be used as is (disordered sites; a charge or multiplicity that does not fit)."""
 
 
 class UnphysicalStructureError(MattwinError):
@@ -58,3 +59,8 @@ class CostLimitError(MattwinError):
 class MeasurementError(MattwinError):
     """A measurement file or row is unusable: names the file, the row and the cause (unknown property,
     a unit that does not fit, an impossible value, an unreadable formula or structure, bad CSV/JSON/YAML)."""
+
+
+class SettingsError(MattwinError):
+    """A setting of a calculation is out of range or malformed (a force criterion <= 0, no steps, an
+    unknown scheme); names the setting, the value given and what is allowed."""

@@ -12,7 +12,8 @@ from pymatgen.core import Structure
 
 from mattwin.api.screening import _raise_failed, _structure
 from mattwin.engines.registry import get_engine, member_specs
-from mattwin.errors import EngineError
+from mattwin.errors import EngineError, SettingsError
+from mattwin.materials.checks import check_size
 from mattwin.runtime.jobs import Job
 from mattwin.runtime.runner import run_jobs
 from mattwin.store.store import Store
@@ -67,10 +68,27 @@ def _scalar(task: str, res: dict[str, Any], name: str) -> float:
     return float(res[name])
 
 
+def _check(ok: bool, src: str, message: str) -> None:
+    """Raise :class:`SettingsError` ``src: message`` unless ``ok``."""
+    if not ok:
+        raise SettingsError(f"{src}: {message}")
+
+
+def _check_supercell(src: str, s: Structure, supercell: tuple[int, ...] | None) -> None:
+    if supercell is None:
+        return
+    _check(
+        len(supercell) == 3 and all(int(n) >= 1 for n in supercell),
+        src,
+        f"supercell {supercell}: give three multiples >= 1",
+    )
+    check_size(len(s) * int(np.prod(supercell)), f"{src} in a {'x'.join(map(str, supercell))} supercell")
+
+
 def _run_property(
-    task: str, material: Structure | str | Path, engine: str, params: dict[str, Any], store: Store | None
+    task: str, material: tuple[Structure, str], engine: str, params: dict[str, Any], store: Store | None
 ) -> PropertyReport:
-    s, src = _structure(material)
+    s, src = material
     store = store or Store()
     specs = member_specs(engine)
     outs = run_jobs([Job(task, s, spec, params, label=src) for spec in specs], store)
@@ -101,8 +119,13 @@ def equation_of_state(
     store: Store | None = None,
 ) -> PropertyReport:
     """Birch–Murnaghan V0 (Å^3/atom), B0 (GPa), B' of a structure (or file); stored and cached."""
+    s, src = _structure(material)
+    _check(n_points >= 5, src, f"{n_points} volumes: an equation-of-state fit needs at least 5")
+    _check(
+        0 < volume_range < 0.5, src, f"volume range {volume_range}: give a fraction in (0, 0.5), e.g. 0.06"
+    )
     params = {"n_points": n_points, "volume_range": volume_range, "relax": relax}
-    return _run_property("equation_of_state", material, engine, params, store)
+    return _run_property("equation_of_state", (s, src), engine, params, store)
 
 
 def elastic(
@@ -114,8 +137,11 @@ def elastic(
 ) -> PropertyReport:
     """Elastic tensor C_ij (GPa), Voigt–Reuss–Hill moduli and Born stability; stored and cached.
     The run key (``keys[0]``) is what ``part(material=...)`` takes."""
+    s, src = _structure(material)
+    bad = [e for e in strains if not 0 < abs(e) <= 0.1]
+    _check(bool(strains) and not bad, src, f"strains {list(strains)}: give nonzero strains up to ±0.1")
     params = {"strains": list(strains), "relax": relax}
-    return _run_property("elastic_tensor", material, engine, params, store)
+    return _run_property("elastic_tensor", (s, src), engine, params, store)
 
 
 def phonons(
@@ -130,10 +156,14 @@ def phonons(
     (force constants in the run's folder, ``workdirs``)."""
     if len(member_specs(engine)) > 1:
         raise EngineError(f"phonons take one engine, got the ensemble {engine!r}; run each member")
+    s, src = _structure(material)
+    _check(0 < min_length <= 50, src, f"min_length {min_length} Å: give a supercell length in (0, 50] Å")
+    _check(all(int(n) >= 1 for n in mesh), src, f"q mesh {mesh}: give three divisions >= 1")
+    _check_supercell(src, s, supercell)
     params: dict[str, Any] = {"min_length": min_length, "mesh": list(mesh)}
     if supercell is not None:
         params["supercell"] = list(supercell)
-    return _run_property("phonons", material, engine, params, store)
+    return _run_property("phonons", (s, src), engine, params, store)
 
 
 def thermal_expansion(
@@ -144,10 +174,13 @@ def thermal_expansion(
     store: Store | None = None,
 ) -> PropertyReport:
     """Quasi-harmonic thermal expansion alpha(T) (1/K), V(T), Cp(T), B(T) with phonopy; stored."""
+    s, src = _structure(material)
+    _check(n_volumes >= 5, src, f"{n_volumes} volumes: quasi-harmonic expansion needs at least 5")
+    _check_supercell(src, s, supercell)
     params: dict[str, Any] = {"n_volumes": n_volumes}
     if supercell is not None:
         params["supercell"] = list(supercell)
-    return _run_property("thermal_expansion", material, engine, params, store)
+    return _run_property("thermal_expansion", (s, src), engine, params, store)
 
 
 def thermal_conductivity(
@@ -158,8 +191,11 @@ def thermal_conductivity(
     store: Store | None = None,
 ) -> PropertyReport:
     """Lattice thermal conductivity (W/(m K), phono3py RTA); stored, and picked up by ``part``."""
+    s, src = _structure(material)
+    _check(all(int(n) >= 1 for n in mesh), src, f"q mesh {mesh}: give three divisions >= 1")
+    _check_supercell(src, s, supercell)
     params = {"supercell": list(supercell), "mesh": list(mesh)}
-    return _run_property("thermal_conductivity", material, engine, params, store)
+    return _run_property("thermal_conductivity", (s, src), engine, params, store)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,14 @@ from pymatgen.core import Molecule
 
 from mattwin.api.screening import _raise_failed
 from mattwin.engines.registry import get_engine
+from mattwin.errors import SettingsError
 from mattwin.materials.molecules import canonical_molecule, molecule_formula, read_molecule, with_charge_spin
 from mattwin.runtime.execute import Execution, execute
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.store.store import Store
 from mattwin.tasks.band_gap import BandGapResult
 from mattwin.tasks.correlation import DiagnosticsResult, ElectronicEnergyResult
+from mattwin.tasks.excitations import METHODS as EXCITATION_METHODS
 from mattwin.tasks.excitations import ExcitationsResult
 from mattwin.tasks.interaction import InteractionResult
 
@@ -103,6 +105,8 @@ def correlate(
     e.g. ``ccsd(t)``, ``mp2``, ``b3lyp-d3bj``, ``dmrg-casci(6,6)``); with ``diagnostics`` also T1/D1,
     natural-orbital occupations and a verdict on single-reference methods (CCSD in ``basis``)."""
     mol, src = load_molecule(molecule, charge, spin_multiplicity)
+    if bond_dim is not None and bond_dim < 1:
+        raise SettingsError(f"{src}: DMRG bond dimension {bond_dim} must be at least 1, e.g. 200")
     spec = engine_spec(method, basis, frozen_core, density_fit, bond_dim)
     jobs = [_job("electronic_energy", mol, spec, {}, src)]
     if diagnostics:
@@ -154,6 +158,12 @@ def interaction(
     or mp2/cbs(aug-cc-pvdz,aug-cc-pvtz)) or ``composite`` (MP2/CBS(``cbs_bases``) + [CCSD(T) - MP2]
     in the smaller basis)."""
     mol, src = load_molecule(dimer)
+    if scheme not in ("single", "composite"):
+        raise SettingsError(f"{src}: unknown interaction scheme {scheme!r}; use single or composite")
+    if len(cbs_bases) != 2 or not all(b.strip() for b in cbs_bases):
+        raise SettingsError(
+            f"{src}: cbs_bases {cbs_bases!r}: give two basis sets, e.g. aug-cc-pvdz,aug-cc-pvtz"
+        )
     spec = (
         engine_spec(method, basis, frozen_core)
         if scheme == "single"
@@ -207,6 +217,14 @@ def excite(
     or eom-ccsd in ``basis``. ``report_dir``: write an HTML page (spectrum with stick oscillator
     strengths, table of states) and CSV files of the spectrum and the states there."""
     mol, src = load_molecule(molecule, charge)
+    if method.lower() not in EXCITATION_METHODS:
+        raise SettingsError(
+            f"{src}: unknown excitation method {method!r}; use {', '.join(EXCITATION_METHODS)}"
+        )
+    if states < 1 or not fwhm_eV > 0:
+        raise SettingsError(
+            f"{src}: give at least 1 state (got {states}) and a positive fwhm (got {fwhm_eV} eV)"
+        )
     level = "hf" if method.lower() == "eom-ccsd" else functional
     spec = engine_spec(level, basis)
     params = {"method": method.lower(), "n_states": states, "triplets": triplets, "fwhm_eV": fwhm_eV}

@@ -40,6 +40,13 @@ def _raise_failed(outs: list[Outcome]) -> None:
             raise cls(o.error)
 
 
+def _check_relax_settings(src: str, fmax: float, max_steps: int) -> None:
+    if not 0 < fmax < 100:
+        raise errors.SettingsError(f"{src}: force criterion fmax {fmax} eV/Å must be positive, e.g. 0.05")
+    if max_steps < 1:
+        raise errors.SettingsError(f"{src}: max_steps {max_steps} must be at least 1, e.g. 500")
+
+
 def _spread(values: list[float]) -> float | None:
     return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
@@ -132,6 +139,7 @@ def relax(
     """Relax a structure (or file); with an ensemble each member relaxes and the energies are averaged
     (the structure reported is the first member's). ``out`` writes the relaxed structure (.cif, ...)."""
     s, src = _structure(material)
+    _check_relax_settings(src, fmax, max_steps)
     store = store or Store()
     params = {"fmax": fmax, "max_steps": max_steps, "relax_cell": relax_cell}
     outs = run_jobs([Job("relax", s, spec, params, label=src) for spec in member_specs(engine)], store)

@@ -21,6 +21,7 @@ from mattwin.cli.common import (
     print_json,
     quiet_libraries,
 )
+from mattwin.errors import SettingsError
 
 MolArg = Annotated[str, typer.Argument(help="molecule: XYZ file or SMILES string (RDKit embeds it in 3D)")]
 BasisOpt = Annotated[
@@ -114,6 +115,25 @@ def correlate(
         console.print(f"  [bold]{d.verdict}[/]: {d.advice}")
 
 
+def _fragments(given: list[str] | None) -> list[list[int]] | None:
+    """``--fragment 0,1,2 --fragment 3,4,5`` as index lists; :class:`SettingsError` if not integers."""
+    if not given:
+        return None
+    try:
+        return [[int(i) for i in f.split(",")] for f in given]
+    except ValueError:
+        raise SettingsError(
+            f"--fragment {' '.join(given)}: give comma-separated atom indices, e.g. 0,1,2"
+        ) from None
+
+
+def _basis_pair(cbs: str) -> tuple[str, str]:
+    parts = [b.strip() for b in cbs.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise SettingsError(f"--cbs {cbs!r}: give two basis sets, e.g. aug-cc-pvdz,aug-cc-pvtz")
+    return parts[0], parts[1]
+
+
 @app.command()
 def interaction(
     dimer: Annotated[
@@ -141,17 +161,15 @@ def interaction(
     quiet_libraries()
     from mattwin.api.quantum import interaction as run
 
-    frags = [[int(i) for i in f.split(",")] for f in fragment] if fragment else None
-    small, large = (b.strip() for b in cbs.split(","))
     with library_call(), _status(f"interaction energy of {dimer}"):
         rep = run(
             dimer,
             scheme=scheme,
             method=method,
             basis=basis,
-            fragments=frags,
+            fragments=_fragments(fragment),
             counterpoise=not no_cp,
-            cbs_bases=(small, large),
+            cbs_bases=_basis_pair(cbs),
             store=open_store(db),
             workers=workers,
             scheduler=dask,
