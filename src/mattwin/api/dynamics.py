@@ -16,7 +16,7 @@ from typing import Any
 
 from pymatgen.core import Structure
 
-from mattwin.api.screening import _structure
+from mattwin.api.screening import _raise_failed, _structure
 from mattwin.engines.base import signature_key
 from mattwin.engines.registry import get_engine
 from mattwin.errors import MDError
@@ -83,15 +83,13 @@ def md(
 
     One stored calculation per temperature; the replicas advance in lockstep (one model call per
     step for all). A killed run resumes from its checkpoint when called again. ``progress`` is
-    called with (replica name, step, total steps)."""
+    called with (replica name, step, total steps). Raises the typed error of the first run when every
+    run failed (an element the engine lacks, unphysical input); otherwise failures are in ``runs``."""
     from mattwin.tasks.md_batch import STEP_PROGRESS
 
     s, src = _structure(material)
     store = store or Store()
-    if steps is None:
-        if ps is None or ps <= 0:
-            raise MDError(f"{src}: give a positive duration (ps) or number of steps")
-        steps = max(1, int(round(ps * 1000.0 / timestep_fs)))
+    steps = _n_steps(src, ps, steps, timestep_fs)
     eng = get_engine(engine)
     base = {
         "ensemble": ensemble,
@@ -115,6 +113,8 @@ def md(
         outs = run_jobs(jobs, store)
     finally:
         STEP_PROGRESS.reset(token)
+    if not any(o.ok for o in outs):  # every run failed (an element the engine lacks, ...): say why
+        _raise_failed(outs)
     runs = [MDRun(t, o.key, o.status, o.cached, o.result, o.error) for t, o in zip(temps, outs, strict=True)]
     return MDReport(
         source=src,
@@ -125,6 +125,17 @@ def md(
         params=base,
         runs=runs,
     )
+
+
+def _n_steps(src: str, ps: float | None, steps: int | None, timestep_fs: float) -> int:
+    """Steps of a run of ``ps`` picoseconds at ``timestep_fs`` (or ``steps`` as given)."""
+    if not 0 < timestep_fs <= 10:
+        raise MDError(f"{src}: timestep {timestep_fs} fs must be in (0, 10]; 1-2 fs is usual")
+    if steps is not None:
+        return steps
+    if ps is None or not 0 < ps < 1e6:
+        raise MDError(f"{src}: give a positive duration (ps) or number of steps, not {ps}")
+    return max(1, int(round(ps * 1000.0 / timestep_fs)))
 
 
 def find_runs(run_id: str, store: Store) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:

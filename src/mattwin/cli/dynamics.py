@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -15,11 +15,16 @@ from mattwin.cli.common import (
     JsonOpt,
     app,
     console,
+    fail,
     library_call,
     open_store,
     print_json,
     quiet_libraries,
 )
+from mattwin.errors import MDError
+
+if TYPE_CHECKING:
+    from mattwin.api.dynamics import MDReport
 
 
 @app.command()
@@ -81,15 +86,24 @@ def md(
         )
     if as_json:
         print_json(rep.to_dict())
-        return
+    else:
+        _print_runs(rep, ensemble)
+    failed = [r for r in rep.runs if r.error]
+    if failed:  # a partly failed series is not a success
+        fail(MDError("; ".join(f"{r.temperature_K:g} K failed: {r.error}" for r in failed)))
+
+
+def _print_runs(rep: MDReport, ensemble: str) -> None:
     table = Table(title=f"{rep.formula}: {ensemble.upper()} MD with {rep.engine}  (series {rep.series_id})")
     for col in ("T (K)", "⟨T⟩ (K)", "steps", "E_tot (eV/atom)", "drift (meV/atom/ps)", "ns/day", "status"):
         table.add_column(col, justify="right")
     for r in rep.runs:
         res = r.result or {}
         drift = res.get("conserved_drift_meV_per_atom_per_ps")
-        status = r.error or (
-            "untrusted: stopped" if res.get("stopped_untrusted") else "cached" if r.cached else "done"
+        status = (
+            "failed"
+            if r.error
+            else ("untrusted: stopped" if res.get("stopped_untrusted") else "cached" if r.cached else "done")
         )
         table.add_row(
             f"{r.temperature_K:g}",
@@ -101,7 +115,8 @@ def md(
             status,
         )
     console.print(table)
-    console.print(f"analyse with: mattwin diffusion {rep.series_id}")
+    if any(not r.error for r in rep.runs):
+        console.print(f"analyse with: mattwin diffusion {rep.series_id}")
 
 
 @app.command()
