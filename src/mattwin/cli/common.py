@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="mattwin: an open materials digital twin.")
 refs_app = typer.Typer(no_args_is_help=True, help="Reference phases (competing phases for the convex hull).")
@@ -30,6 +31,20 @@ EngineOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout")]
 
+#: ``--debug`` given: errors re-raise with their Python traceback (set by :func:`_global_options`)
+_debug = False
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the Python traceback of an error instead of one line")
+    ] = False,
+) -> None:
+    """mattwin: an open materials digital twin."""
+    global _debug
+    _debug = debug
+
 
 def open_store(db: str | None) -> Any:
     from mattwin.store import Store
@@ -37,9 +52,12 @@ def open_store(db: str | None) -> Any:
     return Store(db)
 
 
-def fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
+def fail(exc: Exception, code: int = 2) -> None:
+    """Print ``error: <exc>`` on stderr (unwrapped, markup in the message shown as typed) and exit."""
+    from rich.markup import escape
+
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+    raise typer.Exit(code=code)
 
 
 def print_json(data: Any) -> None:
@@ -49,14 +67,30 @@ def print_json(data: Any) -> None:
 @contextlib.contextmanager
 def library_call() -> Iterator[None]:
     """Run library code: what libraries print goes to stderr (so ``--json`` output on stdout stays
-    parseable) and a mattwin error becomes one line naming the input and cause, exit status 2."""
+    parseable) and a mattwin error becomes one line naming the input and cause, exit status 2.
+    Any other exception is a bug: one line asking for a report, exit status 1. With ``--debug``
+    both re-raise with their traceback."""
     from mattwin.errors import MattwinError
 
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
+    except (typer.Exit, typer.Abort, TyperException):  # exits and usage errors: click handles them
+        raise
     except MattwinError as exc:
+        if _debug:
+            raise
         fail(exc)
+    except Exception as exc:
+        if _debug:
+            raise
+        fail(
+            RuntimeError(
+                f"unexpected {type(exc).__name__}: {exc} (a bug in mattwin; rerun with --debug for the "
+                "traceback and report it)"
+            ),
+            code=1,
+        )
 
 
 def quiet_libraries() -> None:
