@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import asdict, dataclass, fields
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from pymatgen.core import Element
 
 from mattwin.errors import CampaignError
 
-_SECTIONS = ("campaign", "generate", "screen", "rank")
+_SECTIONS = ("campaign", "generate", "screen", "judge", "rank")
 #: candidate properties a campaign can rank the near-stable candidates by
 TARGET_FIELDS = ("volume_per_atom", "density", "formation_energy_per_atom", "e_hull")
 
@@ -23,7 +27,8 @@ class CampaignConfig:
     elements: the chemical space; max_atoms: largest cell screened; budget: most candidates screened;
     engine: engine spec (``chgnet``, ``sevenn:7net-0``, ``ensemble``...); compositions: formulas for
     PyXtal random structures (n_random each); fmax: force criterion, eV/Å; max_steps: relaxation
-    step cap; targets: ``field:min|max`` to rank the near-stable by; stability_threshold: eV/atom.
+    step cap; targets: ``field:min|max`` to rank the near-stable by; stability_threshold: eV/atom;
+    calibration: which calibration of the formation energies the hull uses (``[judge]`` table).
     """
 
     elements: tuple[str, ...]
@@ -38,14 +43,27 @@ class CampaignConfig:
     max_steps: int = 500
     targets: tuple[str, ...] = ()
     stability_threshold: float = 0.025
+    #: "default" (the engine's newest calibration), "none" (raw energies) or a stored engine@version
+    calibration: str = "default"
 
     def __post_init__(self) -> None:
+        _check_types(self)
         if not self.elements:
             raise CampaignError(
                 "campaign: no elements given; name the chemical space, e.g. --elements Li Fe P O"
             )
-        if self.max_atoms < 1 or self.budget < 1 or self.max_steps < 1 or self.fmax <= 0:
-            raise CampaignError("campaign: max_atoms, budget and max_steps must be positive, fmax > 0")
+        unknown = [e for e in self.elements if not Element.is_valid_symbol(e)]
+        if unknown:
+            raise CampaignError(
+                f"campaign: unknown element {', '.join(map(repr, unknown))}; use symbols such as Li, Fe, O"
+            )
+        for key in ("max_atoms", "budget", "max_steps"):
+            if getattr(self, key) < 1:
+                raise CampaignError(f"campaign: {key} = {getattr(self, key)} must be positive (at least 1)")
+        if not 0 < self.fmax < 100:
+            raise CampaignError(f"campaign: fmax = {self.fmax} eV/Å must be positive, e.g. 0.05")
+        if self.n_random < 0:
+            raise CampaignError(f"campaign: n_random = {self.n_random} must not be negative")
         for t in self.targets:
             name, _, goal = t.partition(":")
             if name not in TARGET_FIELDS or goal not in ("", "min", "max"):
@@ -56,9 +74,11 @@ class CampaignConfig:
 
     @property
     def campaign_id(self) -> str:
-        """Hash of everything that changes the candidates or their results (not the name)."""
+        """Hash of everything that changes the candidates or their results (not the name, not the
+        calibration: calibrating is post-processing and recomputes nothing)."""
         d = self.to_dict()
         d.pop("name")
+        d.pop("calibration")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -85,24 +105,71 @@ class CampaignConfig:
     def from_toml(cls, path: str | Path) -> CampaignConfig:
         """Read ``[campaign]``, ``[generate]``, ``[screen]`` and ``[rank]`` tables (or flat keys)."""
         p = Path(path)
+        if p.is_dir():
+            raise CampaignError(f"{p}: is a folder, not a campaign TOML file")
         try:
-            data = tomllib.loads(p.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise CampaignError(f"{p}: cannot read campaign file ({exc})") from exc
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CampaignError(f"{p}: cannot read campaign file ({exc.strerror}); check the path") from exc
+        except UnicodeDecodeError as exc:
+            raise CampaignError(f"{p}: not a text (UTF-8) campaign file ({exc.reason})") from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise CampaignError(f"{p}: cannot read campaign file: invalid TOML ({exc}); fix it") from exc
         flat: dict[str, Any] = {k: v for k, v in data.items() if k not in _SECTIONS}
         for section in _SECTIONS:
-            flat.update(data.get(section, {}))
+            table = data.get(section, {})
+            if not isinstance(table, dict):
+                raise CampaignError(f"{p}: [{section}] must be a table of keys, not {table!r}")
+            flat.update(table)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(flat) - known)
         if unknown:
             raise CampaignError(f"{p}: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         if "elements" not in flat:
             raise CampaignError(f"{p}: no 'elements' list in [campaign]")
-        return cls(**_coerce(flat))
+        try:
+            return cls(**_coerce(flat))
+        except CampaignError as exc:
+            raise CampaignError(f"{p}: {str(exc).removeprefix('campaign: ')}") from exc
 
 
 def _coerce(d: dict[str, Any]) -> dict[str, Any]:
     for key in ("elements", "compositions", "targets"):
-        if key in d and d[key] is not None:
+        if isinstance(d.get(key), list | tuple):
             d[key] = tuple(d[key])
     return d
+
+
+#: the type each field must have (bool is an int in Python, so it is refused explicitly)
+_TYPES: dict[str, type] = {
+    "name": str,
+    "engine": str,
+    "calibration": str,
+    "max_atoms": Integral,
+    "budget": Integral,
+    "n_random": Integral,
+    "seed": Integral,
+    "max_steps": Integral,
+    "fmax": Real,
+    "stability_threshold": Real,
+}
+
+
+def _check_types(cfg: CampaignConfig) -> None:
+    """Raise :class:`CampaignError` naming the first field of the wrong type."""
+    for key in ("elements", "compositions", "targets"):
+        value = getattr(cfg, key)
+        if isinstance(value, list):  # CampaignConfig(elements=["Li", "O"]): frozen, so set it once here
+            value = tuple(value)
+            object.__setattr__(cfg, key, value)
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            raise CampaignError(f'campaign: {key} = {value!r} must be a list of strings, e.g. ["Li", "O"]')
+    for key, kind in _TYPES.items():
+        given: Any = getattr(cfg, key)
+        if isinstance(given, bool) or not isinstance(given, kind):
+            want = "a whole number" if kind is Integral else "a number" if kind is Real else "a string"
+            raise CampaignError(f"campaign: {key} = {given!r} must be {want}")
+        if kind is Real and not math.isfinite(cast(float, given)):
+            raise CampaignError(f"campaign: {key} = {given!r} must be finite")
