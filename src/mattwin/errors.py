@@ -64,3 +64,7 @@ class MeasurementError(MattwinError):
 class SettingsError(MattwinError):
     """A setting of a calculation is out of range or malformed (a force criterion <= 0, no steps, an
     unknown scheme); names the setting, the value given and what is allowed."""
+
+
+class CalibrationError(MattwinError):
+    """A calibration cannot be fitted or found (no data for the engine, unknown calibration name)."""

@@ -106,3 +106,14 @@ measurements = Table(
     Column("file_row", Integer, nullable=False, doc="row number in that file (Measurement.row)"),
     Column("added_at", DateTime(timezone=True), nullable=False),
 )
+
+calibrations = Table(
+    "calibrations",
+    metadata,
+    Column("name", String(96), primary_key=True, doc="engine@version"),
+    Column("engine", String(128), nullable=False, index=True),
+    Column("version", String(32), nullable=False),
+    Column("n_compounds", Integer, nullable=False),
+    Column("fit", Text, nullable=False, doc="JSON of mattwin.analysis.calibration.Calibration"),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
