@@ -11,6 +11,7 @@ from typing import Any
 from pymatgen.core import Structure
 
 from mattwin.engines.registry import get_engine
+from mattwin.errors import SettingsError
 from mattwin.materials.identity import material_id
 from mattwin.tasks import TASKS
 
@@ -40,7 +41,7 @@ class Job:
     def key(self) -> str:
         """The cache key: task and its version, material, engine signature, parameters."""
         if self.task not in TASKS:
-            raise KeyError(f"unknown task {self.task!r}; known: {', '.join(TASKS)}")
+            raise SettingsError(f"{self.name}: unknown task {self.task!r}; known: {', '.join(TASKS)}")
         payload = {
             "task": self.task,
             "task_version": TASKS[self.task][2],
