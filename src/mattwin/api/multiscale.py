@@ -14,6 +14,7 @@ from mattwin.api.screening import _raise_failed, _structure
 from mattwin.engines.registry import get_engine, member_specs
 from mattwin.errors import EngineError, SettingsError
 from mattwin.materials.checks import check_size
+from mattwin.materials.io import check_writable
 from mattwin.runtime.jobs import Job
 from mattwin.runtime.runner import run_jobs
 from mattwin.store.store import Store
@@ -240,6 +241,7 @@ def part(
     from mattwin.multiscale.part import solve_part, write_fields
     from mattwin.report.multiscale import part_page, write_page
 
+    check_writable(out, folder=True)
     store = store or Store()
     card = material_card(store, material)
     sol = solve_part(card, geometry, load, plane)

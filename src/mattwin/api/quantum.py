@@ -20,6 +20,7 @@ from pymatgen.core import Molecule
 from mattwin.api.screening import _raise_failed
 from mattwin.engines.registry import get_engine
 from mattwin.errors import SettingsError
+from mattwin.materials.io import check_writable
 from mattwin.materials.molecules import canonical_molecule, molecule_formula, read_molecule, with_charge_spin
 from mattwin.runtime.execute import Execution, execute
 from mattwin.runtime.jobs import Job, Outcome
@@ -225,6 +226,8 @@ def excite(
         raise SettingsError(
             f"{src}: give at least 1 state (got {states}) and a positive fwhm (got {fwhm_eV} eV)"
         )
+    if report_dir is not None:
+        check_writable(report_dir, folder=True)
     level = "hf" if method.lower() == "eom-ccsd" else functional
     spec = engine_spec(level, basis)
     params = {"method": method.lower(), "n_states": states, "triplets": triplets, "fwhm_eV": fwhm_eV}

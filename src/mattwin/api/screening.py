@@ -18,7 +18,7 @@ from mattwin.discovery.references import ReferencePhase, load_reference_files
 from mattwin.discovery.results import CampaignResult
 from mattwin.engines.registry import get_engine, member_specs
 from mattwin.materials.identity import canonical
-from mattwin.materials.io import read_structure
+from mattwin.materials.io import check_structure_output, check_writable, read_structure
 from mattwin.runtime.execute import Execution
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.runtime.runner import run_jobs
@@ -140,6 +140,8 @@ def relax(
     (the structure reported is the first member's). ``out`` writes the relaxed structure (.cif, ...)."""
     s, src = _structure(material)
     _check_relax_settings(src, fmax, max_steps)
+    if out is not None:  # before the relaxation, not after it
+        check_structure_output(out)
     store = store or Store()
     params = {"fmax": fmax, "max_steps": max_steps, "relax_cell": relax_cell}
     outs = run_jobs([Job("relax", s, spec, params, label=src) for spec in member_specs(engine)], store)
@@ -192,6 +194,8 @@ def discover(
         cfg = config.replace(**overrides)
     else:
         cfg = CampaignConfig.from_toml(config).replace(**overrides)
+    if report_dir is not None:
+        check_writable(report_dir, folder=True)
     execution = Execution(workers=workers, scheduler=scheduler)
     result, pd = run_campaign(cfg, store=store, progress=progress, execution=execution)
     if report_dir is not None:

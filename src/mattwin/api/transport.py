@@ -14,6 +14,7 @@ from ase.data import atomic_masses, atomic_numbers
 from mattwin.analysis import diffusion as dif
 from mattwin.api.dynamics import find_runs, trajectory_path
 from mattwin.errors import MDError
+from mattwin.materials.io import check_writable
 from mattwin.store.store import Store
 from mattwin.tasks.md_state import read_trajectory
 
@@ -177,6 +178,8 @@ def diffusion(
     ``skip_fraction`` of each trajectory is discarded as equilibration; D is fitted on the rest
     (window 20-60 % of the block length, ``n_blocks`` blocks for the error). ``carrier``: the
     conducting species (default: the first of Li, Na, K, Ag, H, F, Mg, Zn in a compound)."""
+    if report_dir is not None:
+        check_writable(report_dir, folder=True)
     store = store or Store()
     runs = find_runs(run_id, store)
     first = runs[0][2]

@@ -47,9 +47,36 @@ def _global_options(
 
 
 def open_store(db: str | None) -> Any:
+    """The store at ``db``; one error line (exit 2) when it cannot be opened or is not a database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mattwin.errors import SettingsError
     from mattwin.store import Store
 
-    return Store(db)
+    try:
+        return Store(db)
+    except (SQLAlchemyError, OSError) as exc:
+        if _debug:
+            raise
+        cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        fail(
+            SettingsError(
+                f"--db {_without_password(db)}: cannot open the database ({cause}); "
+                "give a writable SQLite file or a reachable postgresql:// URL"
+            )
+        )
+
+
+def _without_password(db: str | None) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not db:
+        return "(default: $MATTWIN_DB or mattwin.db)"
+    try:
+        return make_url(db).render_as_string(hide_password=True) if "://" in db else db
+    except ArgumentError:
+        return db
 
 
 def fail(exc: Exception, code: int = 2) -> None:

@@ -30,11 +30,20 @@ def _finish(rep: Any, report: Path | None, as_json: bool) -> bool:
     if report is not None:
         from mattwin.api import write_property_report
 
-        path = write_property_report(rep, report)
+        with library_call():
+            path = write_property_report(rep, report)
         console.print(f"  report     {path}")
     if as_json:
         print_json(rep.to_dict())
     return as_json
+
+
+def _check_report(report: Path | None) -> None:
+    """Refuse a --report folder that cannot be written before computing, not after."""
+    if report is not None:
+        from mattwin.materials.io import check_writable
+
+        check_writable(report, folder=True)
 
 
 def _header(rep: Any) -> None:
@@ -60,6 +69,7 @@ def eos(
     from mattwin.api import equation_of_state as run
 
     with library_call():
+        _check_report(report)
         rep = run(
             file,
             engine=engine,
@@ -109,6 +119,7 @@ def elastic(
 
     strains = (-strain, -strain / 2, strain / 2, strain)
     with library_call():
+        _check_report(report)
         rep = run(file, engine=engine, strains=strains, relax=not no_relax, store=open_store(db))
     if _finish(rep, report, as_json):
         return
@@ -152,6 +163,7 @@ def phonons(
 
     store = open_store(db)
     with library_call():
+        _check_report(report)
         rep = run(file, engine=engine, supercell=supercell, min_length=min_length, store=store)
         sc3 = supercell or (2, 2, 2)
         kappa = (

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
 from pymatgen.core import Structure
 
-from mattwin.errors import MaterialReadError, MattwinError
+from mattwin.errors import MaterialReadError, MattwinError, SettingsError
 from mattwin.materials.checks import check_lattice, check_well_formed
 from mattwin.materials.identity import canonical, from_atoms
 
@@ -124,9 +125,41 @@ def read_structure(path: str | Path) -> Structure:
     return out
 
 
+def check_writable(path: str | Path, folder: bool = False) -> None:
+    """Raise :class:`~mattwin.errors.SettingsError` naming ``path`` unless a file (or, with
+    ``folder``, a folder) can be written there: not a folder where a file goes (or the reverse),
+    not under a file, where this process may write. Creates nothing."""
+    p = Path(path)
+    what = "folder" if folder else "file"
+    if p.exists():
+        if p.is_dir() != folder:
+            raise SettingsError(f"{p}: is a {'file' if folder else 'folder'}; give a {what} path to write to")
+        if not os.access(p, os.W_OK):
+            raise SettingsError(f"{p}: no permission to write it; give another {what}")
+        return
+    above = next((q for q in p.parents if q.exists()), Path("."))
+    if not above.is_dir():
+        raise SettingsError(f"{p}: cannot write here ({above} is a file, not a folder)")
+    if not os.access(above, os.W_OK):
+        raise SettingsError(f"{p}: no permission to write in {above}; give another {what}")
+
+
+def _check_output_format(p: Path) -> None:
+    if p.suffix.lower() not in {".cif", ".xyz", ".extxyz", ".json"} and not _looks_poscar(p):
+        raise MaterialReadError(f"{p}: unknown output format; use .cif, .vasp, .extxyz or .json")
+
+
+def check_structure_output(path: str | Path) -> None:
+    """Raise before a long calculation when its structure could not be written to ``path``
+    (unknown format, or :func:`check_writable` refuses it)."""
+    _check_output_format(Path(path))
+    check_writable(path)
+
+
 def write_structure(structure: Structure, path: str | Path) -> Path:
     """Write a structure; the format follows the suffix (.cif, .vasp/POSCAR, .xyz/.extxyz, .json)."""
     p = Path(path)
+    check_structure_output(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     suffix = p.suffix.lower()
     if suffix == ".cif":
