@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,95 @@ def test_all_failed(tmp_path: Path) -> None:
     page = write_report(r2, tmp_path).read_text(encoding="utf-8")
     assert "No candidate was screened successfully" in page
     assert "boom &lt;script&gt;" in page
+
+
+CAL = {
+    "name": "ensemble@0123abcd4567",
+    "engine": "ensemble",
+    "version": "0123abcd4567",
+    "n_compounds": 812,
+    "fitted_on": {"reference_set": "synthetic"},
+    "heldout_mae_raw": 0.121,
+    "heldout_mae_calibrated": 0.043,
+    "coverage_90": 0.88,
+    "coverage_68": 0.66,
+}
+
+
+def _calibrated() -> CampaignResult:
+    r = _result()
+    extra = {
+        "proto-nacl": {"e_hull_interval": [0.0, 0.009], "p_stable": 0.995, "raw_e_hull": 0.0},
+        "sub-na2cl": {
+            "e_hull": 0.012,
+            "e_hull_interval": [0.0, 0.041],
+            "formation_energy_interval": [-1.25, -1.15],
+            "p_stable": 0.87,
+            "raw_e_hull": 0.31,
+            "raw_formation_energy_per_atom": -0.9,
+        },
+    }
+    cands = [
+        replace(c, calibration=CAL["name"], **extra.get(c.candidate_id, {})) if c.status == "ok" else c
+        for c in r.candidates
+    ]
+    return replace(r, candidates=cands, calibration=CAL)
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    path = write_report(_calibrated(), tmp_path_factory.mktemp("cal"))
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_calibrated_columns(calibrated: tuple[Path, str]) -> None:
+    page = calibrated[1]
+    ranked = page.split('id="ranked"')[1].split("</table>")[0]
+    assert "P(stable)</th>" in ranked and "raw E<sub>hull</sub></th>" in ranked
+    row2 = ranked[ranked.index('id="cand-2"') :].split("</tr>")[0]
+    assert '0.012 <span class="pm">[0.000, 0.041]</span>' in row2
+    assert '<td class="num" data-v="0.87">87 %</td>' in row2
+    assert '<td class="num" data-v="0.31">0.310</td>' in row2  # the raw E_hull
+    assert "[-1.250, -1.150]" in row2  # E_f with its interval
+    assert "&gt; 99 %" in ranked[ranked.index('id="cand-1"') :].split("</tr>")[0]
+    row3 = ranked[ranked.index('id="cand-3"') :].split("</tr>")[0]
+    assert row3.count("—") >= 3  # no E_hull, no P(stable), no raw value
+
+
+def test_calibration_in_header(calibrated: tuple[Path, str]) -> None:
+    page = calibrated[1]
+    header = page.split("<header>")[1].split("</header>")[0]
+    assert "ensemble@0123abcd4567" in header and "812 compounds" in header
+    assert "held-out MAE 0.121 → 0.043 eV/atom" in header and "cover 88 %" in header
+    assert "raw energies" not in header
+    assert "P(stable) ≥ 50 %" in page
+    assert "Energy above hull of ranked candidates (90 % interval)" in page
+    assert "raw (uncalibrated)" in page
+
+
+def test_raw_energies_noted(report: tuple[Path, str]) -> None:
+    page = report[1]
+    header = page.split("<header>")[1].split("</header>")[0]
+    assert "raw energies (no calibration)" in header
+    ranked = page.split('id="ranked"')[1].split("</table>")[0]
+    assert "P(stable)" not in ranked and "raw E<sub>hull</sub>" not in ranked
+
+
+def test_calibrated_tables(calibrated: tuple[Path, str]) -> None:
+    out = calibrated[0].parent
+    with (out / "candidates.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    by_id = {r[header.index("candidate_id")]: r for r in rows[1:]}
+    na2cl = by_id["sub-na2cl"]
+    assert na2cl[header.index("e_hull_low_90 (eV/atom)")] == "0.0"
+    assert na2cl[header.index("e_hull_high_90 (eV/atom)")] == "0.041"
+    assert na2cl[header.index("p_stable")] == "0.87"
+    assert na2cl[header.index("raw_e_hull (eV/atom)")] == "0.31"
+    assert na2cl[header.index("formation_energy_low_90 (eV/atom)")] == "-1.25"
+    assert na2cl[header.index("calibration")] == CAL["name"]
+    assert by_id["rand-nan"][header.index("e_hull_low_90 (eV/atom)")] == ""
+    data = json.loads((out / "candidates.json").read_text(encoding="utf-8"))
+    assert data["calibration"]["name"] == CAL["name"]
+    cand = next(c for c in data["candidates"] if c["candidate_id"] == "sub-na2cl")
+    assert cand["e_hull_interval"] == [0.0, 0.041] and cand["p_stable"] == 0.87

@@ -175,20 +175,38 @@ def discover(
 
 
 def _print_ranking(result: Any, report: Path) -> None:
-    table = Table(title=f"{result.name}: {'-'.join(result.elements)} with {result.engine}")
-    for col in ("rank", "formula", "space group", "E_hull (eV/atom)", "E_f (eV/atom)", "origin"):
-        table.add_column(col)
-    for c in result.candidates[:25]:
+    def ehull(c: Any) -> str:
+        if c.e_hull is None or c.e_hull != c.e_hull:  # None or NaN
+            return "-"
+        if c.e_hull_interval:
+            return f"{c.e_hull:.3f} [{c.e_hull_interval[0]:.3f}-{c.e_hull_interval[1]:.3f}]"
+        return f"{c.e_hull:.3f}" + (f" ± {c.e_hull_std:.3f}" if c.e_hull_std is not None else "")
+
+    def prob(p: float | None) -> str:
+        return "-" if p is None else "<1 %" if p < 0.01 else ">99 %" if p > 0.99 else f"{100 * p:.0f} %"
+
+    shown = result.candidates[:25]
+    with_p = any(c.p_stable is not None for c in shown)
+    cal = result.calibration
+    energies = f"calibration {cal.get('name')}" if cal else "raw energies (no calibration)"
+    table = Table(title=f"{result.name}: {'-'.join(result.elements)} with {result.engine}, {energies}")
+    cols = ["rank", "formula", "space group", "E_hull (eV/atom)", *(["P(stable)"] if with_p else [])]
+    for col in (*cols, "E_f (eV/atom)", "origin"):
+        table.add_column(col, no_wrap=col.startswith("E_hull"))
+    for c in shown:
         if c.status != "ok":
-            table.add_row(str(c.rank), c.formula, "-", f"[red]{c.status}[/]", "-", (c.error or "")[:60])
+            p = ["-"] if with_p else []
+            table.add_row(str(c.rank), c.formula, "-", f"[red]{c.status}[/]", *p, "-", (c.error or "")[:60])
             continue
-        pm = f" ± {c.e_hull_std:.3f}" if c.e_hull_std is not None else ""
+        p = [prob(c.p_stable)] if with_p else []
+        fe = c.formation_energy_per_atom
         table.add_row(
             str(c.rank),
             c.formula,
             c.spacegroup or "?",
-            f"{c.e_hull:.3f}{pm}",
-            f"{c.formation_energy_per_atom:.3f}",
+            ehull(c),
+            *p,
+            f"{fe:.3f}" if fe is not None else "-",
             c.origin[:60] + (f" [dim](relaxed into {c.duplicate_of})[/]" if c.duplicate_of else ""),
         )
     console.print(table)

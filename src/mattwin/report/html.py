@@ -9,21 +9,22 @@ import csv
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from mattwin.discovery.results import CampaignResult, RankedCandidate
 from mattwin.report import plots
-from mattwin.report.plots import finite
+from mattwin.report.plots import finite, interval
+from mattwin.report.tables import failed_table, on_hull, ranked_table
 
 if TYPE_CHECKING:
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
 DEFAULT_THRESHOLD = 0.025  # eV/atom: "near the hull" (metastable but plausibly synthesizable)
-ON_HULL_TOL = 0.001  # eV/atom
 
 _CSS = """
 :root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--zebra:#f7f8fa;--accent:#0b5cad;--ok:#067647;
@@ -35,6 +36,7 @@ main{max-width:1400px;margin:0 auto;padding:0 24px 48px}
 header{background:linear-gradient(120deg,#0b2e59,#0b5cad);color:#fff;padding:28px 24px 22px}
 header .inner{max-width:1400px;margin:0 auto}header h1{margin:0 0 4px;font-size:28px;font-weight:650}
 header .sub{opacity:.9;font-size:16px}header .meta{opacity:.8;font-size:13px;margin-top:8px}
+header .cal{font-size:14px;margin-top:6px;opacity:.95}
 nav{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);z-index:10;padding:8px 24px}
 nav a{margin-right:18px;color:var(--accent);text-decoration:none;font-weight:550}
 h2{font-size:20px;margin:32px 0 12px;border-bottom:2px solid var(--line);padding-bottom:4px}
@@ -152,29 +154,41 @@ def write_structures(candidates: list[RankedCandidate], folder: Path) -> dict[in
     return out
 
 
-def on_hull(c: RankedCandidate) -> bool:
-    """Within 1 meV/atom of the hull or within one standard deviation of it."""
-    e, s = finite(c.e_hull), finite(c.e_hull_std)
-    return e is not None and (e <= ON_HULL_TOL or (s is not None and e <= s))
+def _end(name: str, i: int) -> Callable[[RankedCandidate], float | None]:
+    """Getter of end ``i`` (0: low, 1: high) of the interval attribute ``name``."""
+
+    def get(c: RankedCandidate) -> float | None:
+        iv = interval(getattr(c, name))
+        return None if iv is None else iv[i]
+
+    return get
 
 
-_CSV_COLUMNS = [
-    ("rank", "rank"),
-    ("candidate_id", "candidate_id"),
-    ("formula", "formula"),
-    ("status", "status"),
-    ("origin", "origin"),
-    ("spacegroup", "spacegroup"),
-    ("n_atoms", "n_atoms"),
-    ("e_hull", "e_hull (eV/atom)"),
-    ("e_hull_std", "e_hull_std (eV/atom)"),
-    ("formation_energy_per_atom", "formation_energy (eV/atom)"),
-    ("formation_energy_per_atom_std", "formation_energy_std (eV/atom)"),
-    ("energy_per_atom", "energy (eV/atom)"),
-    ("energy_per_atom_std", "energy_std (eV/atom)"),
-    ("volume_per_atom", "volume (Å^3/atom)"),
-    ("decomposition", "decomposition"),
-    ("error", "error"),
+_CSV_COLUMNS: list[tuple[str, Callable[[RankedCandidate], Any]]] = [
+    ("rank", attrgetter("rank")),
+    ("candidate_id", attrgetter("candidate_id")),
+    ("formula", attrgetter("formula")),
+    ("status", attrgetter("status")),
+    ("origin", attrgetter("origin")),
+    ("spacegroup", attrgetter("spacegroup")),
+    ("n_atoms", attrgetter("n_atoms")),
+    ("e_hull (eV/atom)", attrgetter("e_hull")),
+    ("e_hull_std (eV/atom)", attrgetter("e_hull_std")),
+    ("e_hull_low_90 (eV/atom)", _end("e_hull_interval", 0)),
+    ("e_hull_high_90 (eV/atom)", _end("e_hull_interval", 1)),
+    ("p_stable", attrgetter("p_stable")),
+    ("raw_e_hull (eV/atom)", attrgetter("raw_e_hull")),
+    ("formation_energy (eV/atom)", attrgetter("formation_energy_per_atom")),
+    ("formation_energy_std (eV/atom)", attrgetter("formation_energy_per_atom_std")),
+    ("formation_energy_low_90 (eV/atom)", _end("formation_energy_interval", 0)),
+    ("formation_energy_high_90 (eV/atom)", _end("formation_energy_interval", 1)),
+    ("raw_formation_energy (eV/atom)", attrgetter("raw_formation_energy_per_atom")),
+    ("energy (eV/atom)", attrgetter("energy_per_atom")),
+    ("energy_std (eV/atom)", attrgetter("energy_per_atom_std")),
+    ("volume (Å^3/atom)", attrgetter("volume_per_atom")),
+    ("decomposition", attrgetter("decomposition")),
+    ("calibration", attrgetter("calibration")),
+    ("error", attrgetter("error")),
 ]
 
 
@@ -194,12 +208,12 @@ def _clean(obj: Any) -> Any:
 def write_tables(result: CampaignResult, out: Path, cifs: dict[int, str], threshold: float) -> None:
     """candidates.csv (one row per candidate, units in the header) and candidates.json (the whole result)."""
     targets = sorted({k for c in result.candidates for k in c.targets})
-    header = [h for _, h in _CSV_COLUMNS] + ["on_hull", "cif"] + [f"target:{k}" for k in targets]
+    header = [h for h, _ in _CSV_COLUMNS] + ["on_hull", "cif"] + [f"target:{k}" for k in targets]
     with (out / "candidates.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
         for i, c in enumerate(result.candidates):
-            row = [_clean(getattr(c, attr)) for attr, _ in _CSV_COLUMNS]
+            row = [_clean(get(c)) for _, get in _CSV_COLUMNS]
             row += [on_hull(c), cifs.get(i, "")] + [_clean(c.targets.get(k)) for k in targets]
             w.writerow(["" if v is None else v for v in row])
     data = result.to_dict(with_structures=False)
@@ -229,38 +243,6 @@ def _duration(seconds: float) -> str:
     return f"{h} h {rem // 60:02d} min" if h else f"{rem // 60} min {rem % 60:02d} s"
 
 
-def formula_html(formula: str) -> str:
-    """Escaped formula with subscripted counts (Na2Cl -> Na<sub>2</sub>Cl) when it looks like one."""
-    if re.fullmatch(r"[A-Za-z0-9().]+", formula):
-        return re.sub(r"(\d+(?:\.\d+)?)", r"<sub>\1</sub>", formula)
-    return escape(formula)
-
-
-def _decomposition(text: str | None) -> str:
-    if not text:
-        return _text(None)
-    return f'<td data-v="{escape(text)}">{" + ".join(formula_html(p) for p in text.split(" + "))}</td>'
-
-
-def _num(value: float | None, std: float | None = None, digits: int = 3, extra: str = "") -> str:
-    v = finite(value)
-    if v is None:
-        return '<td class="num" data-v="">—</td>'
-    s = finite(std)
-    pm = f' <span class="pm">± {s:.{digits}f}</span>' if s is not None else ""
-    return f'<td class="num" data-v="{v!r}">{v:.{digits}f}{pm}{extra}</td>'
-
-
-def _text(value: str | None, cls: str = "") -> str:
-    c = f' class="{cls}"' if cls else ""
-    return f'<td{c} data-v="">—</td>' if not value else f"<td{c}>{escape(value)}</td>"
-
-
-def _th(label: str, tip: str, num: bool = False) -> str:
-    t = ' data-type="num"' if num else ""
-    return f'<th{t} data-tip="{escape(tip)}">{label}</th>'
-
-
 def _engine_html(sig: dict[str, Any], engine: str) -> str:
     listed = sig.get("members")
     members: list[Any] = listed if isinstance(listed, list) else [sig]
@@ -276,71 +258,60 @@ def _engine_html(sig: dict[str, Any], engine: str) -> str:
     return f'<span class="engine"><b>{escape(engine)}</b>: {"".join(parts)}</span>'
 
 
-def _ranked_table(ok: list[tuple[int, RankedCandidate]], cifs: dict[int, str], threshold: float) -> str:
-    if not ok:
-        return '<div class="empty">No candidate was screened successfully.</div>'
-    targets = sorted({k for _, c in ok for k in c.targets})
-    head = [
-        _th("Rank", "rank by the campaign's objective (1 = best)", True),
-        _th("Formula", "reduced formula of the relaxed structure"),
-        _th("Space group", "international symbol of the relaxed structure"),
-        _th("E<sub>hull</sub> (eV/atom)", "energy above the convex hull ± ensemble std", True),
-        _th("E<sub>f</sub> (eV/atom)", "formation energy per atom ± ensemble std", True),
-        _th("E (eV/atom)", "total energy per atom ± ensemble std", True),
-        _th("V (Å³/atom)", "relaxed volume per atom", True),
-        _th("Atoms", "atoms in the cell", True),
-        _th("Origin", "how the candidate was generated"),
-        _th("Decomposition", "phases it would decompose into (hull facet)"),
+def _cards(result: CampaignResult, ok: list[tuple[int, RankedCandidate]], threshold: float) -> str:
+    """Headline counts; "P(stable) ≥ 50 %" when the candidates carry a probability."""
+    n_hull = sum(on_hull(c) for _, c in ok)
+    n_near = sum(1 for _, c in ok if (e := finite(c.e_hull)) is not None and e <= threshold)
+    cards: list[tuple[str, Any]] = [
+        ("generated", result.n_generated),
+        ("screened", result.n_screened),
+        ("failed", result.n_failed),
+        ("cached", result.n_cached),
+        ("ranked", len(ok)),
+        ("on hull", n_hull),
+        (f"≤ {1000 * threshold:g} meV/atom", n_near),
     ]
-    head += [_th(escape(k), f"target property {k}", True) for k in targets]
-    head.append(_th("CIF", "relaxed structure"))
-    rows = []
-    for i, c in ok:
-        badge = ""
-        e = finite(c.e_hull)
-        if on_hull(c):
-            badge = (
-                '<span class="badge hull" data-tip="within 1 meV/atom or one std of the hull">on hull</span>'
-            )
-        elif e is not None and e <= threshold:
-            badge = f'<span class="badge near" data-tip="below {1000 * threshold:g} meV/atom">near</span>'
-        link = cifs.get(i)
-        cif = f'<td><a href="{escape(quote(link))}" download>CIF</a></td>' if link else _text(None)
-        rows.append(
-            f'<tr id="cand-{c.rank}"><td class="num" data-v="{c.rank}">{c.rank}</td>'
-            f'<td data-v="{escape(c.formula)}" title="{escape(c.candidate_id)}">'
-            f"{formula_html(c.formula)}</td>"
-            + _text(c.spacegroup)
-            + _num(c.e_hull, c.e_hull_std, extra=badge)
-            + _num(c.formation_energy_per_atom, c.formation_energy_per_atom_std)
-            + _num(c.energy_per_atom, c.energy_per_atom_std)
-            + _num(c.volume_per_atom, digits=2)
-            + f'<td class="num" data-v="{c.n_atoms}">{c.n_atoms}</td>'
-            + _text(c.origin + (f" — relaxed into {c.duplicate_of}" if c.duplicate_of else ""))
-            + _decomposition(c.decomposition)
-            + "".join(_num(c.targets.get(k)) for k in targets)
-            + cif
-            + "</tr>"
-        )
-    return (
-        '<div class="tablewrap"><table class="sortable" id="ranked"><thead><tr>'
-        + "".join(head)
-        + "</tr></thead><tbody>\n"
-        + "\n".join(rows)
-        + "\n</tbody></table></div>"
+    probs = [p for _, c in ok if (p := finite(c.p_stable)) is not None]
+    if probs:
+        cards.append(("P(stable) ≥ 50 %", sum(p >= 0.5 for p in probs)))
+    cards.append(("wall time", _duration(result.wall_time_s)))
+    return "".join(
+        f'<div class="card"><div class="v">{escape(str(v))}</div><div class="k">{escape(k)}</div></div>'
+        for k, v in cards
     )
 
 
-def _failed_table(failed: list[RankedCandidate]) -> str:
-    rows = [
-        f'<tr><td class="num">{c.rank}</td><td>{escape(c.candidate_id)}</td>'
-        f"{_text(c.formula)}{_text(c.origin)}{_text(c.status)}{_text(c.error, 'err')}</tr>"
-        for c in failed
-    ]
+def _calibration_html(cal: dict[str, Any] | None) -> str:
+    """The header line naming the calibration of the energies and its held-out figures."""
+    if not cal:
+        return (
+            '<div class="cal">Energies: <b>raw energies (no calibration)</b>: formation energies from '
+            "the engine's own elemental references, not corrected against experiment</div>"
+        )
+    parts = [f"engine {escape(str(cal.get('engine', '?')))}"]
+    if cal.get("n_compounds"):
+        parts.append(f"{escape(str(cal['n_compounds']))} compounds")
+    raw, fit = finite(cal.get("heldout_mae_raw")), finite(cal.get("heldout_mae_calibrated"))
+    if raw is not None and fit is not None:
+        parts.append(f"held-out MAE {raw:.3f} → {fit:.3f} eV/atom")
+    cov = finite(cal.get("coverage_90"))
+    if cov is not None:
+        parts.append(f"90 % intervals cover {100 * cov:.0f} % of held-out compounds")
     return (
-        '<div class="tablewrap"><table class="sortable" id="failed"><thead><tr>'
-        '<th data-type="num">Rank</th><th>ID</th><th>Formula</th><th>Origin</th><th>Status</th><th>Error</th>'
-        "</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>"
+        f'<div class="cal">Calibrated against experiment: <b>{escape(str(cal.get("name", "?")))}</b> '
+        f"({'; '.join(parts)})</div>"
+    )
+
+
+def _energy_note(result: CampaignResult, threshold: float) -> str:
+    """What the numbers in the ranked table are."""
+    engine = escape(result.engine)
+    if not result.calibration:
+        return f"Raw energies from {engine} (no calibration); ± is the ensemble standard deviation."
+    return (
+        f"E<sub>hull</sub> and E<sub>f</sub> from {engine}, calibrated against experiment; brackets are "
+        f"central 90 % intervals, P(stable) the probability that E<sub>hull</sub> ≤ {1000 * threshold:g} "
+        "meV/atom, raw E<sub>hull</sub> the value from the uncalibrated energies."
     )
 
 
@@ -357,28 +328,12 @@ def render(
     indexed = sorted(enumerate(result.candidates), key=lambda ic: ic[1].rank)
     ok = [(i, c) for i, c in indexed if c.status == "ok"]
     failed = [c for _, c in indexed if c.status != "ok"]
-    n_hull = sum(on_hull(c) for _, c in ok)
-    n_near = sum(1 for _, c in ok if (e := finite(c.e_hull)) is not None and e <= threshold)
     space = "–".join(result.elements) or "—"
     started = result.parameters.get("started_at") or result.parameters.get("date")
-    cards = [
-        ("generated", result.n_generated),
-        ("screened", result.n_screened),
-        ("failed", result.n_failed),
-        ("cached", result.n_cached),
-        ("ranked", len(ok)),
-        ("on hull", n_hull),
-        (f"≤ {1000 * threshold:g} meV/atom", n_near),
-        ("wall time", _duration(result.wall_time_s)),
-    ]
-    cards_html = "".join(
-        f'<div class="card"><div class="v">{escape(str(v))}</div><div class="k">{escape(k)}</div></div>'
-        for k, v in cards
-    )
     if not result.candidates:
         body = '<div class="empty">No candidates: this campaign produced nothing to rank.</div>'
     else:
-        body = _ranked_table(ok, cifs, threshold)
+        body = ranked_table(ok, cifs, threshold)
     if result.candidates:
         plots_html = (
             f'<div class="plot">{plots.phase_diagram_plot(phase_diagram, show_unstable)}</div>'
@@ -390,7 +345,7 @@ def render(
         )
     else:
         plots_html = plots.note("No candidates, no plots.")
-    failed_html = _failed_table(failed) if failed else plots.note("No candidate failed.")
+    failed_html = failed_table(failed) if failed else plots.note("No candidate failed.")
     params = json.dumps(_clean(result.parameters), indent=2, ensure_ascii=False)
     sig = json.dumps(_clean(result.engine_signature), indent=2, ensure_ascii=False)
     title = f"{result.name} — {space}"
@@ -402,14 +357,15 @@ def render(
 <body><header><div class="inner"><h1>{escape(result.name)}</h1>
 <div class="sub">Chemical space <b>{escape(space)}</b> ·
 {_engine_html(result.engine_signature, result.engine)}</div>
+{_calibration_html(result.calibration)}
 <div class="meta">{"started " + escape(str(started)) + " · " if started else ""}report generated {_now()}
 · mattwin {escape(__version__)}</div></div></header>
 <nav><a href="#candidates">Candidates</a><a href="#hull">Stability</a><a href="#failed">Failed</a>
 <a href="#parameters">Parameters</a><a href="candidates.csv">CSV</a><a href="candidates.json">JSON</a></nav>
-<main><section class="cards">{cards_html}</section>
+<main><section class="cards">{_cards(result, ok, threshold)}</section>
 <section id="candidates"><h2>Ranked candidates</h2>
-<p class="note">Click a column header to sort. Energies from {escape(result.engine)}; ± is the ensemble
-standard deviation. Structures are relaxed; CIF links point to <code>structures/</code>.</p>{body}</section>
+<p class="note">Click a column header to sort. {_energy_note(result, threshold)} Structures are relaxed;
+CIF links point to <code>structures/</code>.</p>{body}</section>
 <section id="hull"><h2>Stability</h2>{plots_html}</section>
 <section id="failed"><h2>Failed candidates ({len(failed)})</h2>{failed_html}</section>
 <section id="parameters"><h2>Parameters</h2>

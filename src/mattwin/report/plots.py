@@ -50,6 +50,14 @@ def finite(x: float | None) -> float | None:
     return xf if math.isfinite(xf) else None
 
 
+def interval(values: Sequence[float | None] | None) -> tuple[float, float] | None:
+    """(low, high) of a [low, high] interval when both ends are finite numbers, else None."""
+    if not values or len(values) != 2:
+        return None
+    lo, hi = finite(values[0]), finite(values[1])
+    return None if lo is None or hi is None else (lo, hi)
+
+
 def note(text: str) -> str:
     """A muted paragraph standing in for a plot that cannot be drawn."""
     return f'<p class="note">{escape(text)}</p>'
@@ -88,10 +96,40 @@ def _mev(x: float | None) -> float | None:
 
 
 def _hover(c: RankedCandidate) -> str:
-    return (
+    text = (
         f"<b>{escape(c.formula)}</b> (#{c.rank})<br>id: {escape(c.candidate_id)}"
         f"<br>origin: {escape(c.origin)}<br>space group: {escape(c.spacegroup or '—')}"
     )
+    iv = interval(c.e_hull_interval)
+    if iv is not None:
+        text += f"<br>E<sub>hull</sub> 90 %: [{1000 * iv[0]:.1f}, {1000 * iv[1]:.1f}] meV/atom"
+    p = finite(c.p_stable)
+    if p is not None:
+        text += f"<br>P(stable) = {100 * p:.0f} %"
+    raw = finite(c.raw_e_hull)
+    if raw is not None and c.calibration:
+        text += f"<br>raw E<sub>hull</sub> = {1000 * raw:.1f} meV/atom"
+    return text
+
+
+def error_bars(
+    group: Sequence[RankedCandidate], value: str, bounds: str, std: str, scale: float = 1.0
+) -> dict[str, Any]:
+    """A plotly error bar of attribute ``value`` of each candidate: asymmetric to its 90 % interval
+    (attribute ``bounds``) where it has one, else ± attribute ``std``; times ``scale`` (1000: meV)."""
+    plus: list[float] = []
+    minus: list[float] = []
+    shown = False
+    for c in group:
+        v, iv, s = finite(getattr(c, value)), interval(getattr(c, bounds)), finite(getattr(c, std))
+        if v is not None and iv is not None:
+            plus.append(scale * max(iv[1] - v, 0.0))
+            minus.append(scale * max(v - iv[0], 0.0))
+        else:
+            plus.append(scale * (s or 0.0))
+            minus.append(scale * (s or 0.0))
+        shown = shown or iv is not None or s is not None
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "visible": shown}
 
 
 def _threshold_line(fig: go.Figure, threshold_mev: float, horizontal: bool = True) -> None:
@@ -103,18 +141,36 @@ def _threshold_line(fig: go.Figure, threshold_mev: float, horizontal: bool = Tru
         fig.add_vline(x=threshold_mev, annotation_text=label, annotation_position="top right", **kw)
 
 
+def _raw_trace(scored: Sequence[RankedCandidate]) -> go.Scatter | None:
+    """Open grey markers at the raw (uncalibrated) E_hull of calibrated candidates, or None."""
+    raw = [c for c in scored if c.calibration and finite(c.raw_e_hull) is not None]
+    if not raw:
+        return None
+    return go.Scatter(
+        x=[f"{c.rank}. {c.formula}" for c in raw],
+        y=[_mev(c.raw_e_hull) for c in raw],
+        mode="markers",
+        name="raw (uncalibrated)",
+        marker={"symbol": "circle-open", "color": "#7f8c8d", "size": 9, "line": {"width": 1.5}},
+        hovertext=[f"<b>{escape(c.formula)}</b> (#{c.rank})" for c in raw],
+        hovertemplate="%{hovertext}<br>raw E<sub>hull</sub> = %{y:.1f} meV/atom<extra>raw</extra>",
+    )
+
+
 def ehull_strip(candidates: Sequence[RankedCandidate], threshold: float) -> str:
-    """E_hull of each ranked candidate in rank order with ±std error bars, coloured by origin."""
+    """E_hull of each ranked candidate in rank order, coloured by origin, with its 90 % interval as
+    error bar where it has one (± std otherwise) and the raw E_hull of calibrated candidates."""
     scored = _scored(candidates)
     if not scored:
         return note("No candidate has an energy above the hull to plot.")
     colours = origin_colours(scored)
     labels = [f"{c.rank}. {c.formula}" for c in scored]
     fig = go.Figure()
+    raw = _raw_trace(scored)
+    if raw is not None:
+        fig.add_trace(raw)
     for origin, colour in colours.items():
         group = [c for c in scored if c.origin == origin]
-        stds = [_mev(c.e_hull_std) for c in group]
-        has_std = any(s is not None for s in stds)
         fig.add_trace(
             go.Scatter(
                 x=[f"{c.rank}. {c.formula}" for c in group],
@@ -123,9 +179,7 @@ def ehull_strip(candidates: Sequence[RankedCandidate], threshold: float) -> str:
                 name=escape(origin),
                 marker={"color": colour, "size": 10, "line": {"width": 1, "color": "white"}},
                 error_y={
-                    "type": "data",
-                    "array": [s or 0.0 for s in stds],
-                    "visible": has_std,
+                    **error_bars(group, "e_hull", "e_hull_interval", "e_hull_std", 1000.0),
                     "thickness": 1.2,
                 },
                 hovertext=[_hover(c) for c in group],
@@ -133,8 +187,9 @@ def ehull_strip(candidates: Sequence[RankedCandidate], threshold: float) -> str:
             )
         )
     _threshold_line(fig, 1000.0 * threshold)
+    bars = "90 % interval" if any(interval(c.e_hull_interval) for c in scored) else "± ensemble std"
     fig.update_layout(
-        title="Energy above hull of ranked candidates (± ensemble std)",
+        title=f"Energy above hull of ranked candidates ({bars})",
         xaxis={
             "title": "candidate (rank. formula)",
             "categoryorder": "array",
@@ -151,7 +206,8 @@ def ehull_strip(candidates: Sequence[RankedCandidate], threshold: float) -> str:
 def formation_vs_ehull(
     candidates: Sequence[RankedCandidate], hull_points: Sequence[HullPoint], threshold: float
 ) -> str:
-    """Formation energy against E_hull: candidates by origin (with error bars) and reference phases."""
+    """Formation energy against E_hull: candidates by origin (error bars: 90 % interval, else ± std) and
+    reference phases."""
     scored = [c for c in _scored(candidates) if finite(c.formation_energy_per_atom) is not None]
     refs = [
         p
@@ -178,8 +234,6 @@ def formation_vs_ehull(
         )
     for origin, colour in origin_colours(scored).items():
         group = [c for c in scored if c.origin == origin]
-        xs = [_mev(c.e_hull_std) for c in group]
-        ys = [finite(c.formation_energy_per_atom_std) for c in group]
         fig.add_trace(
             go.Scatter(
                 x=[_mev(c.e_hull) for c in group],
@@ -187,16 +241,13 @@ def formation_vs_ehull(
                 mode="markers",
                 name=escape(origin),
                 marker={"color": colour, "size": 10, "line": {"width": 1, "color": "white"}},
-                error_x={
-                    "type": "data",
-                    "array": [s or 0.0 for s in xs],
-                    "visible": any(s is not None for s in xs),
-                },
-                error_y={
-                    "type": "data",
-                    "array": [s or 0.0 for s in ys],
-                    "visible": any(s is not None for s in ys),
-                },
+                error_x=error_bars(group, "e_hull", "e_hull_interval", "e_hull_std", 1000.0),
+                error_y=error_bars(
+                    group,
+                    "formation_energy_per_atom",
+                    "formation_energy_interval",
+                    "formation_energy_per_atom_std",
+                ),
                 hovertext=[_hover(c) for c in group],
                 hovertemplate="%{hovertext}<br>E<sub>hull</sub> = %{x:.1f} meV/atom"
                 "<br>E<sub>f</sub> = %{y:.3f} eV/atom<extra></extra>",
