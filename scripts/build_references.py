@@ -3,7 +3,9 @@
 Every entry comes from an offline source that ships inside an installed PyPI package, and records it:
 
 * element ground states: the Delta test set (Lejaeghere et al., Science 351, aad3000 (2016)),
-  WIEN2k-PBE equilibrium structures, via ``ase.collections.dcdft``;
+  WIEN2k-PBE equilibrium structures, via ``ase.collections.dcdft``, and for the elements it lacks
+  (lanthanides Ce-Yb, Th, Ac, Ra, Fr, At) the measured room-temperature structures, each cited
+  (:data:`EXPERIMENTAL_ELEMENTS`; Fr and At were never made in bulk: predicted structures, said so);
 * experimentally known compounds from pymatgen's copy of the AFLOW Library of Crystallographic
   Prototypes (Mehl et al., Comput. Mater. Sci. 136 (2017) S1), as given or with elements substituted
   into the prototype of the compound's real structure type (the cell is then scaled isotropically by
@@ -351,6 +353,64 @@ def delta_entries() -> list[dict]:
     return out
 
 
+#: element ground states missing from the Delta set (lanthanides, actinides, Ra, Fr, At): structure type,
+#: room-temperature lattice parameters (Å) and the measurement, or for Fr and At (never made in bulk)
+#: the predicted structure, said so in the note. Every one is a starting point relaxed by each engine.
+SPEDDING = "Spedding, Daane & Herrmann, Acta Cryst. 9, 559 (1956)"
+EXPERIMENTAL_ELEMENTS: dict[str, tuple[str, tuple[float, ...], str, str]] = {
+    "Ce": ("fcc", (5.1610,), f"gamma-Ce, {SPEDDING}", ""),
+    "Pr": ("dhcp", (3.6721, 11.8326), SPEDDING, ""),
+    "Nd": ("dhcp", (3.6582, 11.7966), SPEDDING, ""),
+    "Pm": ("dhcp", (3.65, 11.65), "Pallmer & Chikalla, J. Less-Common Met. 24, 233 (1971)", ""),
+    "Eu": ("bcc", (4.5827,), SPEDDING, ""),
+    "Gd": ("hcp", (3.6336, 5.7810), SPEDDING, ""),
+    "Tb": ("hcp", (3.6055, 5.6966), SPEDDING, ""),
+    "Dy": ("hcp", (3.5915, 5.6501), SPEDDING, ""),
+    "Ho": ("hcp", (3.5778, 5.6178), SPEDDING, ""),
+    "Er": ("hcp", (3.5592, 5.5850), SPEDDING, ""),
+    "Tm": ("hcp", (3.5375, 5.5540), SPEDDING, ""),
+    "Yb": ("fcc", (5.4847,), SPEDDING, ""),
+    "Th": ("fcc", (5.0842,), "Donohue, The Structures of the Elements (Wiley, 1974)", ""),
+    "Ac": ("fcc", (5.311,), "Farr, Giorgi, Bowman & Coffinberry, J. Inorg. Nucl. Chem. 18, 42 (1961)", ""),
+    "Ra": ("bcc", (5.148,), "Weigel & Trinkl, Radiochim. Acta 10, 78 (1968)", ""),
+    "Fr": (
+        "bcc",
+        (6.3,),
+        "no measured structure: bcc like every alkali metal at ambient conditions (a estimated from Cs)",
+        "predicted structure, never measured (Fr cannot be made in bulk)",
+    ),
+    "At": (
+        "fcc",
+        (5.3,),
+        "no measured structure: metallic fcc predicted by Hermann, Hoffmann & Ashcroft, PRL 111, 116404 (2013)",
+        "predicted structure, never measured (At cannot be made in bulk)",
+    ),
+}
+
+
+def _element_structure(el: str, kind: str, lat: tuple[float, ...]) -> Structure:
+    from pymatgen.core import Lattice
+
+    if kind == "fcc":
+        return Structure.from_spacegroup("Fm-3m", Lattice.cubic(lat[0]), [el], [[0, 0, 0]])
+    if kind == "bcc":
+        return Structure.from_spacegroup("Im-3m", Lattice.cubic(lat[0]), [el], [[0, 0, 0]])
+    hexagonal = Lattice.hexagonal(lat[0], lat[1])
+    if kind == "hcp":  # Mg type, 2c
+        return Structure.from_spacegroup("P6_3/mmc", hexagonal, [el], [[1 / 3, 2 / 3, 1 / 4]])
+    # dhcp (alpha-La type, ABAC stacking): 2a + 2c
+    return Structure.from_spacegroup("P6_3/mmc", hexagonal, [el, el], [[0, 0, 0], [1 / 3, 2 / 3, 1 / 4]])
+
+
+def experimental_element_entries() -> list[dict]:
+    """Ground states of the elements the Delta set lacks (see :data:`EXPERIMENTAL_ELEMENTS`)."""
+    out = []
+    for el, (kind, lat, source, note) in EXPERIMENTAL_ELEMENTS.items():
+        s = _primitive(_element_structure(el, kind, lat))
+        out.append(_entry(f"{el} ({kind})", s, source, note))
+    return out
+
+
 def aflow_prototypes() -> dict[str, tuple[Structure, dict]]:
     """``{"<label>:<formula>": (structure, tags + reference)}`` for the 288 pymatgen AFLOW prototypes."""
     path = importlib.resources.files("pymatgen.analysis.prototypes") / "aflow_prototypes.json.gz"
@@ -525,7 +585,13 @@ def main() -> None:
         unknown = set(table) - set(protos)
         if unknown:
             raise SystemExit(f"unknown AFLOW keys: {sorted(unknown)}")
-    entries = delta_entries() + aflow_entries(protos) + mp_entries() + derived_entries(protos)
+    entries = (
+        delta_entries()
+        + experimental_element_entries()
+        + aflow_entries(protos)
+        + mp_entries()
+        + derived_entries(protos)
+    )
     names = [e["name"] for e in entries]
     dup = {n for n in names if names.count(n) > 1}
     if dup:

@@ -176,3 +176,19 @@ def test_json_without_structures_is_rejected(tmp_path):
         load_reference_files(bad)
     with pytest.raises(MaterialReadError, match="no such file"):
         load_reference_files(tmp_path / "missing")
+
+
+def test_every_element_an_engine_covers_has_a_ground_state_reference():
+    """A ceria catalyst or a Nd-Fe-B magnet can be judged: lanthanides, actinides, Ra, Fr and At
+    have elemental reference phases too (measured structures, cited; Fr and At predicted, said so)."""
+    from mattwin.engines.registry import get_engine
+
+    elemental = {next(iter(r.elements)): r for r in builtin_references() if len(r.elements) == 1}
+    covered = get_engine("chgnet").supported_elements()
+    assert sorted(covered - set(elemental)) == []
+    ce = elemental["Ce"]
+    assert ce.structure.lattice.volume / len(ce.structure) == pytest.approx(5.161**3 / 4, rel=1e-3)
+    assert "Spedding" in ce.source
+    nd = [r for r in builtin_references(["Nd"]) if r.formula == "Nd"][0]
+    assert len(nd.structure) == 4  # double-hexagonal close packed (ABAC)
+    assert "never measured" in elemental["At"].polymorph_note

@@ -265,7 +265,8 @@ def _gp_fit(
     gp = GaussianProcessRegressor(
         kernel=kernel, alpha=unc**2, optimizer="fmin_l_bfgs_b" if theta is None else None, random_state=0
     )
-    gp.fit(z, r)
+    with _one_thread():
+        gp.fit(z, r)
     return {
         "x": z.tolist(),
         "y": r.tolist(),
@@ -291,7 +292,8 @@ def _gp_model(gp: dict[str, Any]) -> Any:
         kernel = ConstantKernel(0.01) * Matern(length_scale=np.ones(n), nu=2.5) + WhiteKernel(1e-3)
         kernel = kernel.clone_with_theta(np.asarray(gp["theta"]))
         model = GaussianProcessRegressor(kernel=kernel, alpha=np.asarray(gp["alpha"]), optimizer=None)
-        model.fit(np.asarray(gp["x"]), np.asarray(gp["y"]))
+        with _one_thread():
+            model.fit(np.asarray(gp["x"]), np.asarray(gp["y"]))
         _GP_CACHE[key] = model
     return _GP_CACHE[key]
 
@@ -302,8 +304,17 @@ def _gp_predict(gp: dict[str, Any], d: Sequence[np.ndarray]) -> tuple[np.ndarray
         return np.zeros(0), np.zeros((0, 0))
     model = _gp_model(gp)
     z = (np.asarray(d) - np.asarray(gp["mu"])) / np.asarray(gp["sd"])
-    mean, cov = model.predict(z, return_cov=True)
+    with _one_thread():
+        mean, cov = model.predict(z, return_cov=True)
     return np.asarray(mean), np.asarray(cov)
+
+
+def _one_thread() -> Any:
+    """BLAS on one thread: the matrices are small (< 2000), and on a busy 2-core machine a second
+    OpenBLAS thread spinning for a core makes each Cholesky factorisation 100x slower."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
 
 
 def _design(points: Sequence[CalibrationPoint]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -118,6 +118,10 @@ def discover(
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="campaign name")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+    calibration: Annotated[
+        str | None,
+        typer.Option("--calibration", help="default (the engine's newest fit), none (raw) or ENGINE@VERSION"),
+    ] = None,
     fmax: Annotated[float | None, typer.Option(help="force criterion, eV/Å")] = None,
     steps: Annotated[int | None, typer.Option("--steps", help="maximum optimiser steps")] = None,
     report: Annotated[Path, typer.Option("--report", help="report folder")] = Path("mattwin-report"),
@@ -145,6 +149,7 @@ def discover(
         targets=target,
         name=name,
         seed=seed,
+        calibration=calibration,
         fmax=fmax,
         max_steps=steps,
     )
@@ -277,6 +282,7 @@ def engines(as_json: JsonOpt = False) -> None:
 
 
 # the frontier areas register their commands on ``app`` when imported
+import mattwin.cli.calibration  # noqa: E402,F401
 from mattwin.cli import dynamics, embedding, lab, multiscale, quantum  # noqa: E402,F401
 
 

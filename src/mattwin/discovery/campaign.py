@@ -17,7 +17,7 @@ from pymatgen.core import Structure
 from mattwin.analysis.calibration import Calibration
 from mattwin.analysis.hull import PhaseEnergy
 from mattwin.analysis.ranking import Target, rank_key
-from mattwin.analysis.stability import CalibratedStability, calibrated_stability
+from mattwin.analysis.calibrated_hull import CalibratedStability, calibrated_stability
 from mattwin.discovery.calibrate import calibration_for
 from mattwin.discovery.config import CampaignConfig
 from mattwin.discovery.generate import generate_candidates
@@ -131,11 +131,22 @@ def assess_stability(
     fmax: float = 0.05,
     max_steps: int = 500,
     elements: list[str] | None = None,
+    calibration: str = "default",
+    threshold: float = 0.025,
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
     """Relax your own structures and the reference phases of their chemical space with ``engine`` and
-    return their formation energies and E_hull (eV/atom), ranked, as a campaign result."""
+    return their calibrated formation energies and E_hull (eV/atom) with intervals and P(stable), ranked,
+    as a campaign result (``calibration``: "default", "none" or a stored engine@version)."""
     els = elements or sorted({e.symbol for s in structures for e in s.composition.elements})
-    config = CampaignConfig(elements=tuple(els), name="assess", engine=engine, fmax=fmax, max_steps=max_steps)
+    config = CampaignConfig(
+        elements=tuple(els),
+        name="assess",
+        engine=engine,
+        fmax=fmax,
+        max_steps=max_steps,
+        calibration=calibration,
+        stability_threshold=threshold,
+    )
     store = store or Store()
     cands = [_Cand(s, "user structure", "user", 0.0) for s in structures]
     return screen(config, cands, campaign_references(config, store), store)

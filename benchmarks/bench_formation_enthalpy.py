@@ -1,0 +1,113 @@
+"""Formation enthalpies against experiment, per engine: raw, MP2020-corrected and mattwin-calibrated.
+
+Data: the compounds of the shipped computed set (``scripts/build_calibration_set.py``: structures from
+the reference library or searched with CHGNet, relaxed by every engine) joined with pymatgen's
+experimental formation enthalpies (``exp_compounds.json.gz``, the MP2020 fitting set, read from the
+installed package). The lab's own measurements are not used here.
+
+* raw: the engine's formation energy from its own elemental reference energies;
+* MP2020: pymatgen's ``MaterialsProject2020Compatibility`` applied to the engine's energies (GGA+U for
+  U metals in oxides and fluorides). MP2020 was fitted to this very set with PBE energies, so its MAE
+  here is *not* a held-out figure; it answers whether the MLIP energies sit on MP's GGA/GGA+U scale;
+* mattwin: corrections per anion/U metal + residual GP + conformal intervals
+  (``mattwin.analysis.calibration``), held-out by 5-fold cross-validation grouped by chemical system
+  (no compound's chemical system is in the folds it was fitted on; each outer fold's conformal scores
+  come from an inner grouped CV of its training folds only).
+
+Printed per engine: n, MAE raw / MP2020 / calibrated (eV/atom), the ratio raw/calibrated, coverage of
+the 90 % (and 68 %) intervals, median half width, and the calibrated MAE by chemistry.
+References: raw PBE ~0.19 eV/atom, ML-corrected PBE ~0.08 (Adhikari et al. 2023), fitted corrections
+(FERE, MP2020) ~0.05, experiments themselves ~0.02-0.04. Target: calibrated ensemble <= 0.06 eV/atom,
+coverage of the 90 % interval in [0.85, 0.95].
+
+Run: ``python benchmarks/bench_formation_enthalpy.py [--engines chgnet ensemble]`` (~2 min per engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+ENGINES = ("chgnet", "sevenn:7net-0", "sevenn:7net-l3i5", "ensemble")
+
+
+def evaluate(engine: str, folds: int, seed: int) -> dict[str, object]:
+    from mattwin.analysis.calibration import cross_validate
+    from mattwin.discovery.calibration_set import calibration_points, mp2020_formation_energy
+
+    t0 = time.perf_counter()
+    points = calibration_points(engine)
+    if not points:
+        return {"engine": engine, "n": 0, "note": "no computed set ships for this engine"}
+    ho = cross_validate(points, engine, k=folds, seed=seed)
+    m = ho.metrics()
+    mp = mp2020_formation_energy(engine)
+    pairs = [(mp[f], y) for f, y in zip(ho.formulas, ho.measured, strict=True) if f in mp]
+    by_class: dict[str, list[float]] = {}
+    for c, r, y in zip(ho.classes, ho.calibrated, ho.measured, strict=True):
+        by_class.setdefault(c, []).append(abs(r - y))
+    return {
+        "engine": engine,
+        "n": len(points),
+        "mae_raw": m["heldout_mae_raw"],
+        "mae_mp2020": float(np.mean([abs(a - b) for a, b in pairs])) if pairs else None,
+        "n_mp2020": len(pairs),
+        "mae_calibrated": m["heldout_mae_calibrated"],
+        "ratio_raw_over_calibrated": m["heldout_mae_raw"] / m["heldout_mae_calibrated"],
+        "coverage_90": m["coverage_90"],
+        "coverage_68": m["coverage_68"],
+        "median_half_width_90": m["median_interval_90"],
+        "mae_by_class": {c: (len(v), float(np.mean(v))) for c, v in sorted(by_class.items())},
+        "wall_s": time.perf_counter() - t0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engines", nargs="+", default=list(ENGINES))
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args()
+    rows = []
+    cols = ("n", "raw", "MP2020", "mattwin", "ratio", "cov90", "cov68")
+    widths = (4, 6, 7, 8, 6, 6, 6)
+    head = f"{'engine':18s} " + " ".join(f"{c:>{w}s}" for c, w in zip(cols, widths, strict=True))
+    print("held-out formation-enthalpy MAE (eV/atom), grouped 5-fold CV by chemical system")
+    print(head)
+    for engine in args.engines:
+        r = evaluate(engine, args.folds, args.seed)
+        rows.append(r)
+        if not r["n"]:
+            print(f"{engine:18s} {r['note']}")
+            continue
+        mp = f"{r['mae_mp2020']:.3f}" if r["mae_mp2020"] is not None else "-"
+        print(
+            f"{engine:18s} {r['n']:4d} {r['mae_raw']:6.3f} {mp:>7s} {r['mae_calibrated']:8.3f} "
+            f"{r['ratio_raw_over_calibrated']:6.2f} {r['coverage_90']:6.1%} {r['coverage_68']:6.1%}"
+            f"   ({r['wall_s']:.0f} s)",
+            flush=True,
+        )
+    print("\ncalibrated held-out MAE by chemistry (n, eV/atom):")
+    classes = sorted({c for r in rows if r["n"] for c in r["mae_by_class"]})
+    print(f"{'chemistry':20s}" + "".join(f"{r['engine'][:16]:>18s}" for r in rows if r["n"]))
+    for c in classes:
+        cells = []
+        for r in rows:
+            if r["n"]:
+                n, v = r["mae_by_class"].get(c, (0, float("nan")))
+                cells.append(f"{v:12.3f} ({n:3d})")
+        print(f"{c:20s}" + "".join(f"{x:>18s}" for x in cells))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
