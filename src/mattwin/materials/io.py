@@ -74,7 +74,7 @@ def _read_ase(path: Path, fmt: str | None) -> Structure:
         raise MaterialReadError(
             f"{path}: cannot read as {fmt or 'a structure file'} ({exc}); give a CIF, POSCAR or extxyz file"
         ) from exc
-    if atoms.cell.rank < 3:
+    if atoms.cell.rank == 0:
         raise MaterialReadError(
             f"{path}: no periodic cell; a crystal needs three lattice vectors "
             "(a molecule? use `mattwin correlate`)"

@@ -12,6 +12,8 @@ in-plane (xx, yy, xy) block accordingly.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,10 +141,14 @@ def mesh_part(path: str, scale: float = 1e-3) -> Part:
     minimum x is clamped and the face at maximum x pulled along +x."""
     import meshio
 
-    try:
-        mio = meshio.read(path)
-    except Exception as exc:  # meshio raises many types
-        raise PartModelError(f"{path}: cannot read the mesh ({exc})") from exc
+    try:  # meshio prints what each reader says and exits when none reads the file: keep it quiet
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            mio = meshio.read(path)
+    except (Exception, SystemExit) as exc:  # meshio raises many types
+        cause = f"{exc}" if isinstance(exc, Exception) else "no meshio reader understands it"
+        raise PartModelError(
+            f"{path}: cannot read the mesh ({cause}); give a .msh, .vtu or .inp mesh"
+        ) from exc
     cells = {c.type: c.data for c in mio.cells}
     if "tetra" in cells:
         mesh: Mesh = MeshTet(mio.points[:, :3].T * scale, cells["tetra"].T)
