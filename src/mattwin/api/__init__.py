@@ -7,7 +7,7 @@ their own modules and re-export their names here.
 
 from mattwin.api.dynamics import MDReport, md
 from mattwin.api.embedding import embed
-from mattwin.api.lab import AddMeasurementsReport, add_measurements, list_measurements
+from mattwin.api.lab import AddMeasurementsReport, add_measurements, check_drift, list_measurements
 from mattwin.api.multiscale import (
     PartReport,
     PropertyReport,
@@ -43,6 +43,7 @@ __all__ = [
     "AddMeasurementsReport",
     "add_measurements",
     "list_measurements",
+    "check_drift",
     "PartReport",
     "PropertyReport",
     "elastic",

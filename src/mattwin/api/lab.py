@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mattwin.analysis.drift import DECISION_H, REFERENCE_K
 from mattwin.lab import BadRow, Measurement, read_measurements
 from mattwin.lab.validate import MaterialLookup
 from mattwin.store.store import Store
+
+if TYPE_CHECKING:
+    from mattwin.discovery.drift_check import DriftReport
 
 
 @dataclass(frozen=True)
@@ -69,3 +73,29 @@ def list_measurements(
     """Stored measurements, oldest first, values in the property's canonical unit (eV/atom, Å, eV,
     GPa, S/cm, K); ``property`` may be an alias ("ΔHf", "Tm"), ``formula`` any way of writing it."""
     return (store or Store()).measurements(property=property, formula=formula)
+
+
+def check_drift(
+    engine: str = "chgnet",
+    store: Store | None = None,
+    calibration: str | None = None,
+    k: float = REFERENCE_K,
+    h: float = DECISION_H,
+) -> DriftReport:
+    """The lab's formation enthalpies against ``engine``'s calibrated predictions: per measurement the
+    residual (eV/atom), z and whether it is inside the 90 % interval; per chemistry a CUSUM (reference
+    value ``k``, decision interval ``h``, σ of z) that flags a drift of the model from the lab
+    (:mod:`mattwin.discovery.drift_check`). ``calibration``: a stored ENGINE@VERSION, or None for the
+    newest fit that did not include the measurements. Reads the store; writes nothing."""
+    from mattwin.discovery.drift_check import check_drift as _check
+
+    check_engine(engine)
+    return _check(engine, store or Store(), calibration, k, h)
+
+
+def check_engine(engine: str) -> None:
+    """Raise the engine registry's error for an unknown engine spec (before anything is stored)."""
+    from mattwin.engines.registry import get_engine, member_specs
+
+    for spec in member_specs(engine):
+        get_engine(spec)

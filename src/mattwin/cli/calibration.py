@@ -44,12 +44,19 @@ def calibrate(
     store it, and print the held-out error before and after."""
     quiet_libraries()
     from mattwin.api.calibration import calibrate as run
+    from mattwin.api.lab import check_drift
 
     with library_call():
-        rep = run(engine, store=open_store(db), report_dir=report, folds=folds)
+        store = open_store(db)
+        drift = check_drift(engine, store)  # against the fit about to be replaced
+        if not as_json and drift.calibration is not None:
+            from mattwin.cli.drift_view import print_drift
+
+            print_drift(drift, refitting=True)
+        rep = run(engine, store=store, report_dir=report, folds=folds)
     d = rep.to_dict()
     if as_json:
-        print_json(d)
+        print_json(d | {"drift": [c.to_dict() for c in drift.chemistries]})
         return
     console.print(
         f"[bold]{d['calibration']}[/]: {d['n_compounds']} compounds ({d['fitted_on']['reference_set']}"

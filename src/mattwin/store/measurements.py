@@ -100,3 +100,16 @@ def list_measurements(
     with store.engine.connect() as conn:
         rows = [r._mapping for r in conn.execute(q)]
     return [Measurement(**{f: r[f] for f in _FIELDS}, row=r["file_row"]) for r in rows]
+
+
+def arrival_times(store: Store, property: str | None = None) -> dict[str, datetime]:
+    """When each stored measurement reached the store (UTC), by content key; ``property`` as in
+    :func:`list_measurements`. What a fit could have seen: a fit made before a measurement arrived
+    did not include it."""
+    t = schema.measurements
+    q = select(t.c.key, t.c.added_at)
+    if property:
+        q = q.where(t.c.property == property_spec(property).name)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return {key: at if at.tzinfo else at.replace(tzinfo=UTC) for key, at in rows}
