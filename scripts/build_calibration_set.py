@@ -15,9 +15,10 @@ Per compound, a structure is needed:
    (``mattwin.discovery.generate.substitution_candidates``), element substitution into the common
    structure types of the same stoichiometry (intermetallics and compounds without oxidation states,
    electropositive element on the prototype's electropositive site), and PyXtal random structures when
-   neither gives one. Every structure is relaxed with the default engine (CHGNet), the lowest energy is
+   neither gives one. Every structure is relaxed with the default engine (CHGNet; fmax 0.1 eV/Å, at most
+   200 steps, or the campaign settings where an earlier build relaxed it so), the lowest energy is
    kept and labelled "structure predicted by mattwin (<origin>)".
-The chosen structure (relaxed by CHGNet) is then relaxed with every other engine, and the elemental
+The chosen structure, as CHGNet left it, is then relaxed with every engine, and the elemental
 ground states of the reference library with each engine, with the relaxation settings of a campaign
 (fmax 0.05 eV/Å, at most 500 steps), so a campaign's hull and the calibration share element energies.
 
@@ -66,9 +67,13 @@ DATA = ROOT / "src" / "mattwin" / "data"
 DB = ROOT / "build" / "calibration.db"
 ENGINES = ("chgnet", "sevenn:7net-0", "sevenn:7net-l3i5")
 RELAX = {"fmax": 0.05, "max_steps": 500}
+#: settings of the structure search (ranking polymorphs); the chosen structure is relaxed again with RELAX
+SEARCH = {"fmax": 0.1, "max_steps": 200}
 MAX_ATOMS = 20  # largest cell of a searched structure
 MAX_TRIED = 3  # structures relaxed per compound without a reference structure
 N_RANDOM = 2
+#: chemical spaces whose every measured compound is computed (the demo campaign's)
+DEMO_SPACES = ("Li-Fe-P-O",)
 #: common structure types (AFLOW labels) for element substitution, by stoichiometry
 COMMON_TYPES = (
     "AB_cP2_221_b_a",  # B2 CsCl
@@ -115,24 +120,54 @@ def _covered(formula: str, element_refs: set[str], supported: frozenset[str]) ->
     return True
 
 
-def select(limit: int, refs: list[ReferencePhase]) -> list[dict[str, Any]]:
-    """Compounds to compute: every one with a reference structure, then round-robin over chemistry
-    classes (smallest formula first) up to ``limit``; elements every engine covers, with an elemental
-    reference phase."""
+def _round_robin(pool: list[dict[str, Any]], limit: int, taken: set[str]) -> list[dict[str, Any]]:
+    """Up to ``limit`` compounds of ``pool`` not in ``taken``, one chemistry class after another
+    (smallest formula first within a class)."""
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for c in sorted(pool, key=lambda c: (c["n_atoms"], c["formula"])):
+        if c["formula"] not in taken and c["n_atoms"] <= MAX_ATOMS:
+            by_class.setdefault(c["class"], []).append(c)
+    out: list[dict[str, Any]] = []
+    for tier in itertools.zip_longest(*by_class.values()):
+        for c in tier:
+            if c is not None and len(out) < limit:
+                out.append(c)
+    return out
+
+
+def select(
+    limit: int, refs: list[ReferencePhase], late_limit: int = 80, spaces: tuple[str, ...] = DEMO_SPACES
+) -> list[dict[str, Any]]:
+    """Compounds to compute, in three groups that keep earlier builds' choices stable:
+
+    1. every compound with a reference-library structure, then round-robin over chemistry classes up to
+       ``limit``, over the elements that had elemental references in the first build (the Delta set);
+    2. up to ``late_limit`` compounds with the elements whose references came later (lanthanides,
+       actinides, Ra: ``build_references.EXPERIMENTAL_ELEMENTS``), round-robin over classes;
+    3. every measured compound inside the chemical spaces ``spaces`` (the demo's Li-Fe-P-O), so that a
+       campaign there meets the known phases.
+    Elements every engine covers, with an elemental reference phase; no molecular compounds."""
+    from build_references import EXPERIMENTAL_ELEMENTS
+
     supported = frozenset.intersection(*(get_engine(e).supported_elements() for e in ENGINES))
     element_refs = {next(iter(r.elements)) for r in refs if len(r.elements) == 1}
+    late = set(EXPERIMENTAL_ELEMENTS)
     ref_formulas = {r.formula for r in refs if len(r.elements) > 1}
     pool = [c for c in exp_compounds() if _covered(c["formula"], element_refs, supported)]
-    chosen = [c for c in pool if c["formula"] in ref_formulas]
-    rest: dict[str, list[dict[str, Any]]] = {}
-    for c in sorted(pool, key=lambda c: (c["n_atoms"], c["formula"])):
-        if c["formula"] not in ref_formulas and c["n_atoms"] <= MAX_ATOMS:
-            rest.setdefault(c["class"], []).append(c)
-    for tier in itertools.zip_longest(*rest.values()):
-        for c in tier:
-            if c is not None and len(chosen) < limit:
-                chosen.append(c)
+    first = [c for c in pool if not _symbols(c["formula"]) & late]
+    chosen = [c for c in first if c["formula"] in ref_formulas]
+    chosen += _round_robin(first, limit - len(chosen), {c["formula"] for c in chosen})
+    chosen += _round_robin([c for c in pool if _symbols(c["formula"]) & late], late_limit, set())
+    taken = {c["formula"] for c in chosen}
+    for space in spaces:
+        allowed = set(space.split("-"))
+        chosen += [c for c in pool if _symbols(c["formula"]) <= allowed and c["formula"] not in taken]
+        taken = {c["formula"] for c in chosen}
     return chosen
+
+
+def _symbols(formula: str) -> set[str]:
+    return {e.symbol for e in Composition(formula).elements}
 
 
 def _element_substitutions(formula: str, prototypes: list[tuple[Structure, str]]) -> list[Candidate]:
@@ -196,9 +231,14 @@ def _progress(stage: str, total: int) -> Any:
     return tick
 
 
-def run(jobs: list[Job], store: Store, stage: str) -> list[Outcome]:
+def run(jobs: list[Job], store: Store, stage: str, chunk: int = 48) -> list[Outcome]:
+    """Run ``jobs`` through the store in chunks (each a batch), so results and progress flow steadily."""
     print(f"{stage}: {len(jobs)} relaxations", flush=True)
-    return execute(jobs, store, progress=_progress(stage, len(jobs)))
+    tick = _progress(stage, len(jobs))
+    out: list[Outcome] = []
+    for start in range(0, len(jobs), chunk):
+        out += execute(jobs[start : start + chunk], store, progress=tick)
+    return out
 
 
 def relaxed_energy(o: Outcome) -> float | None:
@@ -208,10 +248,21 @@ def relaxed_energy(o: Outcome) -> float | None:
     return e if math.isfinite(e) else None
 
 
+def _search_job(f: str, k: int, s: Structure, relax_cell: bool, store: Store) -> Job:
+    """The campaign-settings relaxation when it is in the store (earlier builds), else the cheaper
+    search settings (SEARCH): the search only ranks polymorphs; the chosen one is relaxed again."""
+    full = Job("relax", s, ENGINES[0], {**RELAX, "relax_cell": relax_cell}, label=f"{f} #{k}")
+    cached = store.lookup(full.key)
+    if cached is not None and cached.status == "done":
+        return full
+    return Job("relax", s, ENGINES[0], {**SEARCH, "relax_cell": relax_cell}, label=f"{f} #{k}")
+
+
 def choose_structures(
     compounds: list[dict[str, Any]], refs: list[ReferencePhase], store: Store
 ) -> dict[str, tuple[Structure, str, int]]:
-    """formula -> (starting structure, source label, number of structures tried), searched with CHGNet."""
+    """formula -> (CHGNet-relaxed best structure of the search, source label, number of structures
+    tried). Random (PyXtal) starts run last: they take the most steps."""
     by_formula: dict[str, list[ReferencePhase]] = {}
     for r in refs:
         by_formula.setdefault(r.formula, []).append(r)
@@ -225,18 +276,16 @@ def choose_structures(
             found = search_structures(f, prototypes, seed=i)
             starts += [(f, s.structure, f"structure predicted by mattwin ({s.origin})", True) for s in found]
     print(f"search: {len(starts)} starting structures for {len(compounds)} compounds", flush=True)
-    jobs = [
-        Job("relax", s, ENGINES[0], {**RELAX, "relax_cell": rc}, label=f"{f} #{k}")
-        for k, (f, s, _, rc) in enumerate(starts)
-    ]
+    starts.sort(key=lambda t: "pyxtal" in t[2])
+    jobs = [_search_job(f, k, s, rc, store) for k, (f, s, _, rc) in enumerate(starts)]
     outs = run(jobs, store, "search (chgnet)")
     best: dict[str, tuple[float, Structure, str]] = {}
     tried: Counter[str] = Counter()
-    for (f, s, label, _), o in zip(starts, outs, strict=True):
+    for (f, _s, label, _), o in zip(starts, outs, strict=True):
         tried[f] += 1
         e = relaxed_energy(o)
         if e is not None and (f not in best or e < best[f][0]):
-            best[f] = (e, s, label)
+            best[f] = (e, Structure.from_dict(o.result["structure"]), label)  # type: ignore[index]
     return {f: (s, label, tried[f]) for f, (_, s, label) in best.items()}
 
 
@@ -258,21 +307,10 @@ def element_energies(refs: list[ReferencePhase], engine: str, store: Store) -> d
 def compound_rows(
     chosen: dict[str, tuple[Structure, str, int]], engine: str, store: Store
 ) -> list[dict[str, Any]]:
-    """Relax each chosen structure with ``engine``: CHGNet from the starting structure (cached from
-    the search), other engines from the CHGNet-relaxed structure."""
+    """Relax each chosen structure (as the CHGNet search left it) with ``engine`` and the campaign
+    settings (RELAX)."""
     formulas = sorted(chosen)
-    starts = []
-    for f in formulas:
-        s, _, _ = chosen[f]
-        if engine != ENGINES[0]:
-            first = store.lookup(Job("relax", s, ENGINES[0], {**RELAX, "relax_cell": True}).key)
-            if first is not None and first.result:
-                s = Structure.from_dict(first.result["structure"])
-        starts.append(s)
-    jobs = [
-        Job("relax", s, engine, {**RELAX, "relax_cell": True}, label=f)
-        for f, s in zip(formulas, starts, strict=True)
-    ]
+    jobs = [Job("relax", chosen[f][0], engine, {**RELAX, "relax_cell": True}, label=f) for f in formulas]
     rows = []
     for f, o in zip(formulas, run(jobs, store, f"compounds ({engine})"), strict=True):
         e = relaxed_energy(o)

@@ -8,9 +8,9 @@ import pytest
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
+from mattwin.analysis.calibrated_hull import calibrated_stability
 from mattwin.analysis.calibration import fit_calibration
 from mattwin.analysis.hull import PhaseEnergy, e_above_hull_samples, stability
-from mattwin.analysis.calibrated_hull import calibrated_stability
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_calibration import _formulas, _points  # noqa: E402

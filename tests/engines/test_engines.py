@@ -95,3 +95,24 @@ def test_chgnet_batched_evaluation_matches_its_ase_calculator(nacl, si_diamond):
         assert np.allclose(ev.forces, atoms.get_forces(), atol=1e-3)
         assert np.allclose(ev.stress, atoms.get_stress(), atol=1e-5)
     assert np.abs(engine.evaluate([rattled])[0].forces).max() > 0.05  # the check is not on zeros
+
+
+@pytest.mark.parametrize("model", ["7net-0", "7net-l3i5"])
+def test_sevenn_batched_evaluation_matches_its_ase_calculator(model, nacl, si_diamond):
+    """One model call for several graphs of different sizes gives what SevenNetCalculator gives
+    for each alone (float32 model: energies to 1e-4 eV, forces 1e-4 eV/Å, stress 1e-5 eV/Å^3)."""
+    from mattwin.materials.identity import to_atoms
+
+    rattled = si_diamond.copy()
+    rattled.perturb(0.05, min_distance=0.02)
+    structures = [nacl, rattled, si_diamond * (2, 1, 1)]
+    engine = get_engine(f"sevenn:{model}")
+    batched = engine.evaluate(structures)
+    calc = engine.calculator()
+    for s, ev in zip(structures, batched, strict=True):
+        atoms = to_atoms(s)
+        atoms.calc = calc
+        assert ev.energy == pytest.approx(atoms.get_potential_energy(), abs=1e-4)
+        np.testing.assert_allclose(ev.forces, atoms.get_forces(), atol=1e-4)
+        np.testing.assert_allclose(ev.stress, atoms.get_stress(), atol=1e-5)
+        assert ev.forces.shape == (len(s), 3)

@@ -14,13 +14,14 @@ import numpy as np
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Structure
 
+from mattwin.analysis.calibrated_hull import CalibratedStability, calibrated_stability
 from mattwin.analysis.calibration import Calibration
 from mattwin.analysis.hull import PhaseEnergy
 from mattwin.analysis.ranking import Target, rank_key
-from mattwin.analysis.calibrated_hull import CalibratedStability, calibrated_stability
 from mattwin.discovery.calibrate import calibration_for
 from mattwin.discovery.config import CampaignConfig
 from mattwin.discovery.generate import generate_candidates
+from mattwin.discovery.known import known_compositions, predicted_references
 from mattwin.discovery.references import ReferencePhase, builtin_references
 from mattwin.discovery.results import CampaignResult, HullPoint, RankedCandidate
 from mattwin.engines.registry import get_engine, member_specs
@@ -30,7 +31,7 @@ from mattwin.runtime.execute import Execution, execute
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.store.store import Store
 
-#: progress(stage, done, total, message); stages: "generate", "references", "candidates", "judge"
+#: progress(stage, done, total, message); stages: "generate", "calibrate", "references", "candidates"
 Progress = Callable[[str, int, int, str], None]
 
 
@@ -47,8 +48,11 @@ class _Cand:
 
 
 def campaign_references(config: CampaignConfig, store: Store) -> list[ReferencePhase]:
-    """Shipped reference phases of the chemical space plus the user's (``mattwin refs add``), unique."""
+    """Shipped reference phases of the chemical space, the searched structures of known compounds that
+    the library lacks (:func:`mattwin.discovery.known.predicted_references`) and the user's
+    (``mattwin refs add``), unique."""
     refs = builtin_references(config.elements)
+    refs += predicted_references(config.elements)
     refs += [ReferencePhase(n, s, src, rc) for s, n, src, rc in store.references(config.elements)]
     seen: set[str] = set()
     unique = []
@@ -174,11 +178,13 @@ def screen(
         for spec in specs
         for i, c in enumerate(cands)
     ]
+    if progress:
+        progress("calibrate", 0, 1, f"calibration {config.calibration}")
+    calibration = calibration_for(config.engine, store, config.calibration)  # fails before any relaxation
+    if progress:
+        progress("calibrate", 1, 1, calibration.name if calibration else "raw energies (no calibration)")
     ref_out = _run(ref_jobs, store, "references", progress, execution)
     cand_out = _run(cand_jobs, store, "candidates", progress, execution)
-    if progress:
-        progress("judge", 0, 1, f"calibration {config.calibration}")
-    calibration = calibration_for(config.engine, store, config.calibration)
     return _judge(config, specs, refs, cands, ref_out, cand_out, targets, calibration)
 
 
@@ -242,7 +248,10 @@ def _judge(
     for o in cand_out:
         by_cand.setdefault(o.job.material_id, []).append(o)
     cal_name = calibration.name if calibration else None
-    ranked = [_ranked(c, by_cand[c.key], stab.get(c.key), targets, uncertain, cal_name) for c in cands]
+    known = known_compositions()
+    ranked = [
+        _ranked(c, by_cand[c.key], stab.get(c.key), targets, uncertain, cal_name, known) for c in cands
+    ]
     ranked.sort(
         key=lambda r: rank_key(
             r.e_hull,
@@ -342,13 +351,16 @@ def _ranked(
     targets: list[Target],
     uncertain: bool,
     calibration: str | None,
+    known: dict[str, str],
 ) -> RankedCandidate:
+    formula = c.structure.composition.reduced_formula
     base: dict[str, Any] = {
         "rank": 0,
         "candidate_id": c.key,
-        "formula": c.structure.composition.reduced_formula,
+        "formula": formula,
         "origin": c.origin,
         "n_atoms": len(c.structure),
+        "known_compound": known.get(formula),
     }
     bad = [o for o in outs if not o.ok]
     if bad or cs is None:

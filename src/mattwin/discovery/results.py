@@ -43,6 +43,8 @@ class RankedCandidate:
     raw_formation_energy_per_atom: float | None = None
     raw_e_hull: float | None = None
     calibration: str | None = None
+    #: None for a new composition, else the source that lists it (experiment, library, lab)
+    known_compound: str | None = None
     structure: dict[str, Any] | None = None  # relaxed pymatgen Structure.as_dict()
 
     def to_dict(self, with_structure: bool = True) -> dict[str, Any]:
