@@ -89,6 +89,10 @@ def _run(cmd: list[str], cwd: Path, what: str) -> None:
         pytest.fail(f"{what} failed ({proc.returncode}): {proc.stdout}{proc.stderr}", pytrace=False)
 
 
+#: pg_ctl command lines of the session's server ("start", "stop"), for the fault tests
+_PG_CTL: dict[str, list[str]] = {}
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL server of its own on 127.0.0.1 (free port, socket in a temporary directory),
@@ -124,6 +128,8 @@ def postgres_server() -> Iterator[str]:
             if attempt == 2:
                 server_log = log.read_text(errors="replace")[-4000:] if log.exists() else ""
                 pytest.fail(f"pg_ctl start failed: {proc.stdout}{proc.stderr}{server_log}", pytrace=False)
+        _PG_CTL.update(start=start, cwd=[str(base)], status=[pg_ctl, "-D", str(data), "status"])
+        _PG_CTL["stop"] = [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
             conn.execute("CREATE DATABASE mattwin")
         print(f"\nPostgreSQL {bindir.parent.name} on port {port}: up in {time.perf_counter() - t0:.1f} s")
@@ -133,6 +139,29 @@ def postgres_server() -> Iterator[str]:
             stop = [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]
             subprocess.run(_as_server_user(stop), cwd=base, capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
+
+
+class PostgresControl:
+    """Stop and start the session's PostgreSQL server for real (``pg_ctl``), same port and data."""
+
+    def stop(self) -> None:
+        _run(_PG_CTL["stop"], Path(_PG_CTL["cwd"][0]), "pg_ctl stop")
+
+    def start(self) -> None:
+        _run(_PG_CTL["start"], Path(_PG_CTL["cwd"][0]), "pg_ctl start")
+
+    def running(self) -> bool:
+        cmd = _as_server_user(_PG_CTL["status"])
+        return subprocess.run(cmd, cwd=_PG_CTL["cwd"][0], capture_output=True, timeout=60).returncode == 0
+
+
+@pytest.fixture
+def postgres_control(postgres_server: str) -> Iterator[PostgresControl]:
+    """Stops and starts the session's server; it is running again after the test whatever happened."""
+    control = PostgresControl()
+    yield control
+    if not control.running():
+        control.start()
 
 
 _pg_db_numbers = itertools.count()

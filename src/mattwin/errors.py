@@ -68,3 +68,13 @@ class SettingsError(MattwinError):
 
 class CalibrationError(MattwinError):
     """A calibration cannot be fitted or found (no data for the engine, unknown calibration name)."""
+
+
+class StoreError(MattwinError):
+    """The store could not be written or read: the database connection was lost and did not come back,
+    another writer held the database locked too long, or the disk is full. Names the database and the
+    cause; results recorded before are intact, so a rerun resumes from them."""
+
+
+class JobTimeoutError(MattwinError):
+    """A job ran past its per-job time limit and was cancelled (names the job and the limit)."""

@@ -5,6 +5,10 @@ MATTWIN_DEVICE  ``cpu``, ``cuda`` or ``auto`` (default ``auto``: CUDA when torch
 MATTWIN_ENGINE  default engine name (default ``chgnet``)
 MATTWIN_RUNS    folder for the files of long tasks (trajectories, checkpoints, phonon data); default:
                 next to a SQLite database (``mattwin.db`` -> ``mattwin.runs/``), else ``mattwin-runs``
+MATTWIN_DB_RETRY_S    seconds a store operation waits for the database (a dropped PostgreSQL connection,
+                      an SQLite file locked by another writer) before a StoreError; default 60
+MATTWIN_JOB_TIMEOUT_S per-job time limit on a Dask cluster, seconds (unset or 0: none); a job past it is
+                      recorded as failed (JobTimeoutError) and its worker restarted
 """
 
 from __future__ import annotations
@@ -12,6 +16,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def _seconds(var: str, default: float | None) -> float | None:
+    """The environment variable ``var`` as seconds (>= 0), ``default`` when unset or empty."""
+    value = os.environ.get(var, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        from mattwin.errors import SettingsError
+
+        raise SettingsError(f"{var}={value!r}: not a number of seconds; give one >= 0, e.g. {var}=60")
+    return seconds
 
 
 def _db_url(value: str) -> str:
@@ -26,6 +46,8 @@ class Settings:
     device: str = field(default_factory=lambda: os.environ.get("MATTWIN_DEVICE", "auto"))
     engine: str = field(default_factory=lambda: os.environ.get("MATTWIN_ENGINE", "chgnet"))
     runs: str | None = field(default_factory=lambda: os.environ.get("MATTWIN_RUNS"))
+    db_retry_s: float = field(default_factory=lambda: _seconds("MATTWIN_DB_RETRY_S", 60.0) or 0.0)
+    job_timeout_s: float | None = field(default_factory=lambda: _seconds("MATTWIN_JOB_TIMEOUT_S", None))
 
     def resolved_device(self) -> str:
         """``cpu`` or ``cuda``: ``auto`` picks CUDA when torch sees a GPU."""

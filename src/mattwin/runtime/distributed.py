@@ -7,7 +7,9 @@ caller (one lookup each) and never reach the cluster. Task keys derive from the 
 submitting the same job twice (two callers, or a rerun while the first is still queued) is one task.
 A worker that dies mid-task loses only that task; the scheduler runs it again on another worker
 (up to ``distributed.scheduler.allowed-failures`` times), and since results are written by key,
-nothing is stored twice.
+nothing is stored twice. A job that hangs is stopped by a per-job time limit (``job_timeout_s``,
+``MATTWIN_JOB_TIMEOUT_S``): it is recorded as failed (``JobTimeoutError``), its task cancelled and its
+worker restarted, and the other jobs go on.
 
 On this machine::
 
@@ -60,18 +62,23 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from distributed import WorkerPlugin
 
+from mattwin.errors import JobTimeoutError
 from mattwin.runtime.jobs import Job, Outcome
-from mattwin.runtime.runner import run_job
+from mattwin.runtime.runner import _record, run_job
+from mattwin.settings import get_settings
 from mattwin.store.store import Store
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
 ProgressFn = Callable[[Outcome], None]
 
@@ -192,6 +199,7 @@ def dask_client(
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
+_running: dict[str, float] = {}  # task key -> time.monotonic() when it started in this worker process
 
 
 def worker_store(url: str) -> Store:
@@ -208,8 +216,19 @@ def _run_on_worker(job: Job, store_url: str, retry_failed: bool) -> tuple[Any, .
     n = os.environ.get(TORCH_THREADS_ENV)
     if n and "torch" in sys.modules:  # a task or plugin may have imported torch before the plugin ran
         _apply_torch_threads(int(n))
-    out = run_job(job, worker_store(store_url), retry_failed=retry_failed)
+    tk = task_key(job.key)
+    _running[tk] = time.monotonic()
+    try:
+        out = run_job(job, worker_store(store_url), retry_failed=retry_failed)
+    finally:
+        _running.pop(tk, None)
     return out.key, out.status, out.result, out.error, out.error_type, out.cached, out.wall_time_s
+
+
+def _running_for() -> dict[str, float]:
+    """Seconds each job task of this worker process has been running (for the caller's time limit)."""
+    now = time.monotonic()
+    return {tk: now - t0 for tk, t0 in list(_running.items())}
 
 
 def task_key(job_key: str) -> str:
@@ -227,6 +246,7 @@ def run_jobs_distributed(
     progress: ProgressFn | None = None,
     retries: int = 2,
     retry_failed: bool = False,
+    job_timeout_s: float | None = None,
 ) -> list[Outcome]:
     """Run ``jobs`` on the cluster of ``client``; the outcomes in the order of ``jobs``.
 
@@ -238,18 +258,23 @@ def run_jobs_distributed(
     outcome (``error_type`` the exception's, e.g. ``KilledWorker``) that is not recorded in the
     store, so the next run tries it again. Failures of the job itself (bad input, an engine error)
     are recorded by the worker, as with :func:`~mattwin.runtime.runner.run_jobs`.
-    """
-    from distributed import as_completed
 
+    ``job_timeout_s`` (None: ``MATTWIN_JOB_TIMEOUT_S``; unset or 0: no limit): a job running longer
+    on its worker is recorded as failed (``JobTimeoutError``, naming the job and the limit), its task
+    is cancelled and its worker restarted (other tasks running on that worker are rerun elsewhere).
+    """
     store = Store(store_url)
-    url = store.url  # absolute: workers need not share the caller's working directory
     outcomes: list[Outcome | None] = [None] * len(jobs)
     todo: dict[str, list[int]] = {}  # job key -> positions in ``jobs``
 
-    def emit(i: int, out: Outcome) -> None:
+    def answer(i: int, out: Outcome) -> None:
         outcomes[i] = out
         if progress is not None:
             progress(out)
+
+    def emit(key: str, out: Outcome) -> None:  # one task's outcome, for every position of its job
+        for i in todo[key]:
+            answer(i, replace(out, job=jobs[i]))
 
     for i, job in enumerate(jobs):
         key = job.key
@@ -258,37 +283,103 @@ def run_jobs_distributed(
             continue
         found = store.lookup(key)
         if found is not None and (found.status == "done" or not retry_failed):
-            emit(i, Outcome(job, key, found.status, found.result, found.error, found.error_type, True, 0.0))
+            answer(i, Outcome(job, key, found.status, found.result, found.error, found.error_type, True, 0.0))
         else:
             todo[key] = [i]
-
     if todo:
-        futures = {
-            client.submit(
-                _run_on_worker,
-                jobs[idx[0]],
-                url,
-                retry_failed,
-                key=task_key(key),
-                pure=False,
-                retries=retries,
-            ): key
-            for key, idx in todo.items()
-        }
-        try:
-            for fut in as_completed(list(futures)):
-                key = futures[fut]
-                try:
-                    _k, status, result, error, error_type, cached, wall = fut.result()
-                except Exception as exc:  # the cluster gave up on it (worker deaths, store errors)
-                    job = jobs[todo[key][0]]
-                    error_type = type(exc).__name__
-                    error = f"{job.name}: {job.task} on the Dask cluster failed: {error_type}: {exc}"
-                    status, result, cached, wall = "failed", None, False, 0.0
-                for i in todo[key]:
-                    emit(i, Outcome(jobs[i], key, status, result, error, error_type, cached, wall))
-                fut.release()
-        except BaseException:  # interrupted: withdraw what has not started (running tasks still record)
-            client.cancel([f for f in futures if not f.done()])
-            raise
+        limit = get_settings().job_timeout_s if job_timeout_s is None else job_timeout_s
+        _run_submitted(jobs, todo, store, client, emit, retries, retry_failed, limit or None)
     return [out for out in outcomes if out is not None]
+
+
+def _run_submitted(
+    jobs: Sequence[Job],
+    todo: dict[str, list[int]],
+    store: Store,
+    client: Client,
+    emit: Callable[[str, Outcome], None],
+    retries: int,
+    retry_failed: bool,
+    limit_s: float | None,
+) -> None:
+    """Submit one task per key of ``todo`` and ``emit`` each outcome as it arrives; with ``limit_s``,
+    look every second for tasks running past it and stop them (:func:`_stop_overdue`)."""
+    from distributed import as_completed
+
+    futures = {
+        client.submit(
+            _run_on_worker,
+            jobs[idx[0]],
+            store.url,  # absolute: workers need not share the caller's working directory
+            retry_failed,
+            key=task_key(key),
+            pure=False,
+            retries=retries,
+        ): key
+        for key, idx in todo.items()
+    }
+    stopped: set[str] = set()  # keys of tasks cancelled at their time limit (already emitted)
+    checked = time.monotonic()
+    try:
+        done = as_completed(list(futures))
+        while not done.is_empty():
+            for fut in done.next_batch(block=limit_s is None):
+                key = futures[fut]
+                if key not in stopped:
+                    emit(key, _outcome(fut, jobs[todo[key][0]]))
+                fut.release()
+            if limit_s is not None and time.monotonic() - checked >= 1.0:
+                stopped |= _stop_overdue(client, futures, jobs, todo, store, emit, limit_s)
+                checked = time.monotonic()
+            elif limit_s is not None:
+                time.sleep(0.1)
+    except BaseException:  # interrupted: withdraw what has not started (running tasks still record)
+        client.cancel([f for f in futures if not f.done()])
+        raise
+
+
+def _outcome(fut: Future, job: Job) -> Outcome:
+    """The outcome of a finished task (the worker recorded it), or of one the cluster gave up on."""
+    try:
+        key, status, result, error, error_type, cached, wall = fut.result()
+    except Exception as exc:  # the cluster gave up on it (worker deaths, store errors)
+        error_type = type(exc).__name__
+        error = f"{job.name}: {job.task} on the Dask cluster failed: {error_type}: {exc}"
+        key, status, result, cached, wall = job.key, "failed", None, False, 0.0
+    return Outcome(job, key, status, result, error, error_type, cached, wall)
+
+
+def _stop_overdue(
+    client: Client,
+    futures: dict[Future, str],
+    jobs: Sequence[Job],
+    todo: dict[str, list[int]],
+    store: Store,
+    emit: Callable[[str, Outcome], None],
+    limit_s: float,
+) -> set[str]:
+    """Record every task running past ``limit_s`` as failed (JobTimeoutError), cancel it and restart
+    its worker; return their job keys."""
+    by_task = {str(f.key): f for f in futures if not f.done()}
+    stopped = set()
+    for addr, running in client.run(_running_for, on_error="return").items():
+        if not isinstance(running, dict):  # a worker that could not answer (restarting)
+            continue
+        overdue = {tk: t for tk, t in running.items() if t > limit_s and tk in by_task}
+        for tk, secs in overdue.items():
+            fut = by_task[tk]
+            key = futures[fut]
+            job = jobs[todo[key][0]]
+            client.cancel([fut])
+            err = JobTimeoutError(
+                f"{job.name}: {job.task} did not finish within the per-job limit of {limit_s:g} s "
+                f"(MATTWIN_JOB_TIMEOUT_S); cancelled after {secs:.0f} s and its worker restarted; "
+                "raise the limit if the job needs longer"
+            )
+            started = datetime.now(UTC) - timedelta(seconds=secs)
+            status = ("failed", None, str(err), type(err).__name__)
+            emit(key, _record(job, key, store, status, started, secs))
+            stopped.add(key)
+        if overdue:
+            client.restart_workers([addr], timeout=120, raise_for_error=False)
+    return stopped

@@ -13,11 +13,13 @@ from mattwin.store.store import Store
 @dataclass(frozen=True)
 class Execution:
     """How to run jobs: ``workers`` Dask worker processes on this machine, or the Dask scheduler at
-    ``scheduler`` (``tcp://host:port``); neither: in this process, relaxations batched."""
+    ``scheduler`` (``tcp://host:port``); neither: in this process, relaxations batched.
+    ``job_timeout_s``: per-job time limit on Dask (None: ``MATTWIN_JOB_TIMEOUT_S``, unset: none)."""
 
     workers: int | None = None
     scheduler: str | None = None
     batch: bool = True
+    job_timeout_s: float | None = None
 
     @property
     def distributed(self) -> bool:
@@ -34,4 +36,6 @@ def execute(
     from mattwin.runtime.distributed import dask_client, run_jobs_distributed
 
     with dask_client(workers=execution.workers, scheduler=execution.scheduler) as client:
-        return run_jobs_distributed(jobs, store.url, client, progress=progress)
+        return run_jobs_distributed(
+            jobs, store.url, client, progress=progress, job_timeout_s=execution.job_timeout_s
+        )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mattwin.engines.registry import get_engine
-from mattwin.errors import MattwinError, UnsupportedElementError
+from mattwin.errors import MattwinError, StoreError, UnsupportedElementError
 from mattwin.materials.checks import check_physical
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.store.store import Store
@@ -147,6 +147,8 @@ def _run_batched(group: list[Job], store: Store, stats: BatchStats | None) -> It
             status = _failure(ready[i], res) if isinstance(res, BaseException) else _done(res)
             finished.add(ready[i].key)
             yield _record(ready[i], ready[i].key, store, status, started, wall)
+    except StoreError:  # the store is gone (lost, locked, full): stop here, a rerun resumes
+        raise
     except Exception:  # the engine failed on the whole batch: the rest run one by one
         for job in ready:
             if job.key not in finished:

@@ -3,6 +3,7 @@ timing, written the moment it finishes. SQLite (WAL mode) by default, PostgreSQL
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,8 +20,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mattwin.materials.identity import canonical, material_id
-from mattwin.settings import db_url_from, runs_dir_for
+from mattwin.settings import db_url_from, get_settings, runs_dir_for
 from mattwin.store import schema
+from mattwin.store.retry import retrying, waits
 
 if TYPE_CHECKING:
     from mattwin.lab.measurement import Measurement
@@ -48,9 +50,9 @@ class CalculationRecord:
     host: str | None
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_ms: int = 30000) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait on another writer
+    cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")  # first: switching to WAL may wait on another writer
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
@@ -73,16 +75,21 @@ class Store:
     """Materials, calculations, campaigns, candidates, reference phases and measurements.
 
     ``url``: SQLAlchemy URL or SQLite path; None reads ``MATTWIN_DB`` (default ``mattwin.db``).
+    ``retry_s``: how long an operation waits for a lost connection to come back or an SQLite lock to
+    go (the SQLite busy timeout), then raises :class:`~mattwin.errors.StoreError`; None reads
+    ``MATTWIN_DB_RETRY_S`` (default 60 s).
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, retry_s: float | None = None) -> None:
         self.url = db_url_from(url)
+        self.retry_s = get_settings().db_retry_s if retry_s is None else float(retry_s)
         #: where tasks keep their files (trajectories, checkpoints): ``runs_dir / job_key``
         self.runs_dir = runs_dir_for(self.url)
         self.engine: SAEngine = create_engine(engine_url(self.url), pool_pre_ping=True)
         self._dialect = self.engine.dialect.name
         if self._dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            busy_ms = round(self.retry_s * 1000)
+            event.listen(self.engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=busy_ms))
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -116,6 +123,7 @@ class Store:
         self._insert_ignore(schema.materials, row, "id")
         return mid
 
+    @waits("reading a material")
     def get_material(self, mid: str) -> Structure:
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -126,12 +134,14 @@ class Store:
         return Structure.from_dict(json.loads(row[0]))
 
     # -- calculations ------------------------------------------------------------------------
+    @waits("looking up a calculation")
     def lookup(self, key: str) -> CalculationRecord | None:
         """The finished calculation with this key, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(select(schema.calculations).where(schema.calculations.c.key == key)).first()
         return None if row is None else self._decode(row._mapping)
 
+    @waits("recording a calculation")
     def record(
         self,
         *,
@@ -198,6 +208,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
+    @waits("reading calculations")
     def calculations(self, task: str | None = None, status: str | None = None) -> list[CalculationRecord]:
         q = select(schema.calculations).order_by(schema.calculations.c.id)
         if task:
@@ -237,6 +248,7 @@ class Store:
         }
         self._insert_ignore(schema.campaigns, row, "id")
 
+    @waits("saving a campaign result")
     def save_campaign_result(self, campaign_id: str, result: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -259,6 +271,7 @@ class Store:
             }
             self._insert_ignore(schema.candidates, row, "campaign_id", "material_id")
 
+    @waits("reading campaign candidates")
     def campaign_candidates(self, campaign_id: str) -> list[tuple[Structure, str, str, float]]:
         """Candidates of a campaign in generation order; empty when it has none yet."""
         c, m = schema.candidates, schema.materials
@@ -287,6 +300,7 @@ class Store:
         self._insert_ignore(schema.references, row, "material_id")
         return mid
 
+    @waits("reading reference phases")
     def references(self, elements: Iterable[str] | None = None) -> list[tuple[Structure, str, str, bool]]:
         """User reference phases (structure, name, source, relax_cell) whose elements lie in ``elements``."""
         r, m = schema.references, schema.materials
@@ -303,6 +317,7 @@ class Store:
         ]
 
     # -- lab measurements ---------------------------------------------------------------------
+    @waits("adding measurements")
     def add_measurements(
         self, measurements: Sequence[Measurement], structures: Mapping[str, Structure] | None = None
     ) -> tuple[int, int]:
@@ -312,6 +327,7 @@ class Store:
 
         return add_measurements(self, measurements, structures)
 
+    @waits("reading measurements")
     def measurements(self, property: str | None = None, formula: str | None = None) -> list[Measurement]:
         """Stored measurements (canonical units), oldest first; ``property`` may be an alias."""
         from mattwin.store.measurements import list_measurements
@@ -329,6 +345,9 @@ class Store:
 
     def _insert_ignore(self, table: Any, row: dict[str, Any], *pk: str) -> None:
         """Insert ``row`` unless a row with the same key columns ``pk`` exists (one atomic statement)."""
+        retrying(lambda: self._insert_once(table, row, *pk), f"writing {table.name}", self.url, self.retry_s)
+
+    def _insert_once(self, table: Any, row: dict[str, Any], *pk: str) -> None:
         upsert = self._upsert(table)
         if upsert is not None:
             stmt: Insert = upsert.values(**row).on_conflict_do_nothing(index_elements=list(pk))
