@@ -15,12 +15,11 @@ import numpy as np
 
 from mattwin.analysis.calibration import Calibration, HeldOut, cross_validate, fit_calibration
 from mattwin.discovery.calibration_set import (
-    DEFAULT_EXP_UNCERTAINTY,
     ExperimentalEnthalpy,
-    calibration_points,
     computed_compounds,
     mp2020_formation_energy,
 )
+from mattwin.discovery.lab_points import all_points, lab_enthalpies
 from mattwin.errors import CalibrationError
 from mattwin.store.calibrations import load_calibration, save_calibration
 from mattwin.store.store import Store
@@ -32,23 +31,6 @@ REFERENCE_SET = "pymatgen exp_compounds.json.gz (MP2020 fitting set)"
 def engine_label(engine: str) -> str:
     """The name calibrations of ``engine`` are stored under (the spec, stripped)."""
     return engine.strip()
-
-
-def lab_enthalpies(store: Store) -> list[ExperimentalEnthalpy]:
-    """The lab's formation-enthalpy measurements in the store, as eV/atom values (newest per formula)."""
-    from pymatgen.core import Composition
-
-    out: dict[str, ExperimentalEnthalpy] = {}
-    for m in store.measurements(property="formation_enthalpy"):
-        formula = Composition(m.formula).reduced_formula
-        out[formula] = ExperimentalEnthalpy(
-            formula=formula,
-            value=float(m.value),
-            uncertainty=float(m.uncertainty) if m.uncertainty else DEFAULT_EXP_UNCERTAINTY,
-            source=f"lab: {m.source}",
-            n_atoms=int(round(Composition(formula).num_atoms)),
-        )
-    return list(out.values())
 
 
 def _fitted_on(engine: str, n_ref: int, lab: list[ExperimentalEnthalpy], n_used_lab: int) -> dict[str, Any]:
@@ -70,7 +52,7 @@ def fit_engine_calibration(engine: str, store: Store, k: int = 5, seed: int = 0)
             "or use --calibration none"
         )
     lab = lab_enthalpies(store)
-    points = calibration_points(engine, lab)
+    points = all_points(engine, store)
     n_lab = sum(p.source.startswith("lab:") for p in points)
     cal = fit_calibration(
         points, engine_label(engine), _fitted_on(engine, len(points) - n_lab, lab, n_lab), k, seed
@@ -149,7 +131,7 @@ def calibrate(engine: str, store: Store, k: int = 5, seed: int = 0) -> Calibrati
     """Measure the procedure by grouped cross-validation, then fit on everything and store the fit
     (its metrics are the held-out ones)."""
     cal = fit_engine_calibration(engine, store, k, seed)
-    points = calibration_points(engine, lab_enthalpies(store))
+    points = all_points(engine, store)
     heldout = cross_validate(points, cal.engine, k, seed)
     report = CalibrationReport(cal, heldout, mp2020_formation_energy(engine))
     metrics = {k_: v for k_, v in report.metrics().items() if not isinstance(v, dict)}
