@@ -14,6 +14,16 @@ from mattwin.errors import MaterialReadError, UnphysicalStructureError
 from mattwin.materials.checks import lattice_problem
 
 
+def check_elements(sites: Structure | Molecule, name: str) -> None:
+    """Raise :class:`MaterialReadError` naming ``name`` for a site that is not a chemical element
+    (a dummy ``X``, a ghost, an unknown symbol)."""
+    for i, site in enumerate(sites):
+        if site.is_ordered and not Element.is_valid_symbol(site.specie.symbol):
+            raise MaterialReadError(
+                f"{name}: site {i} is {site.specie.symbol!r}, not a chemical element; give element symbols"
+            )
+
+
 def _first_disordered_site(structure: Structure) -> str:
     for i, site in enumerate(structure):
         if not site.is_ordered:
@@ -44,6 +54,7 @@ def canonical(structure: Structure) -> Structure:
             f"{formula}: disordered site {_first_disordered_site(structure)}; order it first, "
             "e.g. with pymatgen's OrderDisorderedStructureTransformation"
         )
+    check_elements(structure, formula)
     matrix = np.array(structure.lattice.matrix)
     problem = lattice_problem(matrix, max_length=None)
     if problem:

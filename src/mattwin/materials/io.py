@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 
 from pymatgen.core import Structure
 
 from mattwin.errors import MaterialReadError, MattwinError, SettingsError
-from mattwin.materials.checks import check_lattice, check_well_formed
+from mattwin.materials.checks import check_lattice, check_size, check_well_formed
 from mattwin.materials.identity import canonical, from_atoms
 
 _CIF = {".cif", ".mcif"}
@@ -47,6 +48,37 @@ def check_input_file(path: Path, what: str = "structure file") -> None:
         raise MaterialReadError(f"{path}: a binary file, not a text {what}; check that it is the right file")
 
 
+_PROPERTY = re.compile(r"[A-Za-z_][\w-]*:[SRIL]:(\d+)")
+#: most columns one per-atom property of an extxyz file may have (forces: 3, a per-atom tensor: 9)
+_MAX_PROPERTY_COLUMNS = 64
+
+
+def check_xyz_frames(path: Path) -> None:
+    """Refuse what would make ASE's XYZ reader loop or allocate without end: a frame header with more
+    atoms than :data:`~mattwin.materials.checks.MAX_ATOMS` (:class:`CostLimitError`) or than the
+    file has lines, a ``Properties=`` column count over 64 (:class:`MaterialReadError`)."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        lines = fh.readlines()
+    i = 0
+    while i < len(lines) and lines[i].strip():
+        try:
+            n = int(lines[i])
+        except ValueError:  # not a frame header (a VEC line, or garbage ASE will name)
+            return
+        check_size(n, str(path))
+        if n < 0 or i + 2 + n > len(lines):
+            raise MaterialReadError(
+                f"{path}: line {i + 1} says {n} atoms but the file ends before them; "
+                "the file is cut short or the count is wrong"
+            )
+        columns = [int(c) for c in _PROPERTY.findall(lines[i + 1])] if "Properties=" in lines[i + 1] else []
+        if any(c > _MAX_PROPERTY_COLUMNS for c in columns):
+            raise MaterialReadError(
+                f"{path}: line {i + 2}: a Properties= column count over 64; fix the header"
+            )
+        i += 2 + n
+
+
 def _read_cif(path: Path) -> Structure:
     from pymatgen.io.cif import CifParser
 
@@ -72,7 +104,8 @@ def _read_ase(path: Path, fmt: str | None) -> Structure:
         assert not isinstance(atoms, list)
     except Exception as exc:
         raise MaterialReadError(
-            f"{path}: cannot read as {fmt or 'a structure file'} ({exc}); give a CIF, POSCAR or extxyz file"
+            f"{path}: cannot read as {fmt or 'a structure file'} ({exc or type(exc).__name__}); "
+            "give a CIF, POSCAR or extxyz file"
         ) from exc
     if atoms.cell.rank == 0:
         raise MaterialReadError(
@@ -97,6 +130,7 @@ def _read_any(path: Path) -> Structure:
     if _looks_poscar(path):
         return _read_ase(path, "vasp")
     if suffix in {".xyz", ".extxyz"}:
+        check_xyz_frames(path)
         return _read_ase(path, "extxyz")
     if suffix == ".json":
         return _read_json(path)

@@ -18,6 +18,7 @@ from ase import Atoms
 from pymatgen.core import Element, Molecule
 
 from mattwin.errors import MaterialReadError
+from mattwin.materials.identity import check_elements
 
 _XYZ = {".xyz", ".extxyz"}
 
@@ -58,6 +59,7 @@ def with_charge_spin(
     Raises :class:`MaterialReadError` naming ``name`` (default: the formula) when they do not fit
     the electron count (no electrons left, multiplicity below 1, above n+1 or of the wrong parity)."""
     label = name or molecule_formula(mol)
+    check_elements(mol, label)
     mult = _default_multiplicity(mol, charge) if spin_multiplicity is None else int(spin_multiplicity)
     _check_charge_spin(mol, charge, mult, label)
     try:
@@ -110,14 +112,23 @@ def molecule_from_atoms(
     """A pymatgen ``Molecule`` of ASE ``Atoms`` (cell ignored); charge/multiplicity from arguments,
     else from ``atoms.info``, else neutral lowest-spin. ``name`` labels errors."""
     label = name or atoms.get_chemical_formula()
-    try:
-        q = int(charge if charge is not None else atoms.info.get("charge", 0))
-        mult = spin_multiplicity if spin_multiplicity is not None else atoms.info.get("spin_multiplicity")
-        mult = int(mult) if mult is not None else None
-    except (TypeError, ValueError) as exc:
-        raise MaterialReadError(f"{label}: charge and multiplicity must be integers ({exc})") from exc
+    q = _whole(charge if charge is not None else atoms.info.get("charge", 0), "charge", label)
+    mult = spin_multiplicity if spin_multiplicity is not None else atoms.info.get("spin_multiplicity")
     mol = Molecule(atoms.get_chemical_symbols(), atoms.positions)
-    return with_charge_spin(mol, q, mult, name=label)
+    return with_charge_spin(
+        mol, q, None if mult is None else _whole(mult, "spin_multiplicity", label), name=label
+    )
+
+
+def _whole(value: Any, what: str, label: str) -> int:
+    """``value`` as an int; :class:`MaterialReadError` for 1.5, inf, nan or text."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer():
+        raise MaterialReadError(f"{label}: {what}={value!r} is not a whole number; fix the XYZ comment line")
+    return int(number)
 
 
 def molecule_from_smiles(
@@ -151,6 +162,9 @@ def molecule_from_smiles(
 def _read_xyz(path: Path) -> Molecule:
     from ase.io import read
 
+    from mattwin.materials.io import check_xyz_frames
+
+    check_xyz_frames(path)
     try:
         atoms = read(path, index=-1, format="extxyz")
     except Exception:
