@@ -15,9 +15,11 @@ Per compound, a structure is needed:
    (``mattwin.discovery.generate.substitution_candidates``), element substitution into the common
    structure types of the same stoichiometry (intermetallics and compounds without oxidation states,
    electropositive element on the prototype's electropositive site), and PyXtal random structures when
-   neither gives one. Every structure is relaxed with the default engine (CHGNet; fmax 0.1 eV/Å, at most
-   200 steps, or the campaign settings where an earlier build relaxed it so), the lowest energy is
-   kept and labelled "structure predicted by mattwin (<origin>)".
+   neither gives one (unless ``--no-random``: the shipped files were built so, as random structures take
+   ten times the steps on 2 CPU cores; compounds without a substitution structure are then left out).
+   Every structure is relaxed with the default engine (CHGNet; fmax 0.1 eV/Å, at most 200 steps, or
+   the campaign settings where an earlier build relaxed it so), the lowest energy is kept and
+   labelled "structure predicted by mattwin (<origin>)".
 The chosen structure, as CHGNet left it, is then relaxed with every engine, and the elemental
 ground states of the reference library with each engine, with the relaxation settings of a campaign
 (fmax 0.05 eV/Å, at most 500 steps), so a campaign's hull and the calibration share element energies.
@@ -204,14 +206,17 @@ def _element_substitutions(formula: str, prototypes: list[tuple[Structure, str]]
     return out
 
 
-def search_structures(formula: str, prototypes: list[tuple[Structure, str]], seed: int) -> list[Candidate]:
-    """At most ``MAX_TRIED`` starting structures for ``formula`` (see the module docstring)."""
+def search_structures(
+    formula: str, prototypes: list[tuple[Structure, str]], seed: int, random: bool = True
+) -> list[Candidate]:
+    """At most ``MAX_TRIED`` starting structures for ``formula`` (see the module docstring); PyXtal
+    random structures only with ``random``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cands = substitution_candidates([formula], prototypes, MAX_ATOMS, max_per_composition=MAX_TRIED)
         if len(cands) < MAX_TRIED:
             cands += _element_substitutions(formula, prototypes)[: MAX_TRIED - len(cands)]
-        if not cands:
+        if not cands and random:
             try:
                 cands = random_candidates(formula, N_RANDOM, MAX_ATOMS, seed=seed)
             except MattwinError:
@@ -259,7 +264,7 @@ def _search_job(f: str, k: int, s: Structure, relax_cell: bool, store: Store) ->
 
 
 def choose_structures(
-    compounds: list[dict[str, Any]], refs: list[ReferencePhase], store: Store
+    compounds: list[dict[str, Any]], refs: list[ReferencePhase], store: Store, random: bool = True
 ) -> dict[str, tuple[Structure, str, int]]:
     """formula -> (CHGNet-relaxed best structure of the search, source label, number of structures
     tried). Random (PyXtal) starts run last: they take the most steps."""
@@ -273,7 +278,7 @@ def choose_structures(
         if f in by_formula:
             starts += [(f, r.structure, f"reference library: {r.name}", r.relax_cell) for r in by_formula[f]]
         else:
-            found = search_structures(f, prototypes, seed=i)
+            found = search_structures(f, prototypes, seed=i, random=random)
             starts += [(f, s.structure, f"structure predicted by mattwin ({s.origin})", True) for s in found]
     print(f"search: {len(starts)} starting structures for {len(compounds)} compounds", flush=True)
     starts.sort(key=lambda t: "pyxtal" in t[2])
@@ -353,6 +358,11 @@ def main() -> None:
     ap.add_argument("--engines", nargs="+", default=list(ENGINES))
     ap.add_argument("--limit", type=int, default=560, help="most compounds")
     ap.add_argument("--db", default=str(DB))
+    ap.add_argument(
+        "--no-random",
+        action="store_true",
+        help="no PyXtal random structures (compounds without a substitution structure are left out)",
+    )
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
@@ -360,7 +370,7 @@ def main() -> None:
     refs = builtin_references()
     compounds = select(args.limit, refs)
     print(f"selected {len(compounds)} compounds: {dict(Counter(c['class'] for c in compounds))}", flush=True)
-    chosen = choose_structures(compounds, refs, store)
+    chosen = choose_structures(compounds, refs, store, random=not args.no_random)
     print(f"structures for {len(chosen)} compounds", flush=True)
     for engine in args.engines:
         t0 = time.perf_counter()

@@ -41,6 +41,9 @@ from mattwin.analysis.chemistry import FEATURES, correction_species
 
 #: prior standard deviation of a correction, eV per atom of the corrected species
 PRIOR_EV = 1.5
+#: shortest length scale of the residual GP, in standard deviations of a descriptor: shorter ones fit
+#: the scatter of single compounds and do not carry over to other chemical systems (grouped CV)
+LENGTH_MIN = 1.0
 #: element properties behind the residual model's composition descriptors
 _PROPS = ("X", "Z", "group", "row", "atomic_radius_calculated", "mendeleev_no")
 
@@ -258,7 +261,7 @@ def _gp_fit(
 
     z, mu, sd = _standardise(d)
     kernel = ConstantKernel(0.01, (1e-5, 1.0)) * Matern(
-        length_scale=np.ones(z.shape[1]) * 3.0, length_scale_bounds=(0.1, 1e3), nu=2.5
+        length_scale=np.ones(z.shape[1]) * 3.0, length_scale_bounds=(LENGTH_MIN, 1e3), nu=2.5
     ) + WhiteKernel(1e-3, (1e-6, 0.1))
     if theta is not None:
         kernel = kernel.clone_with_theta(np.asarray(theta))

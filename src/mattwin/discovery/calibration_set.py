@@ -132,7 +132,14 @@ def raw_formation_energy(formula: str, energy_per_atom: float, elements: dict[st
 
 @dataclass(frozen=True)
 class ComputedCompound:
-    """One compound of the shipped set for one engine (or the ensemble's mean over its members)."""
+    """One compound of the shipped set for one engine (or the ensemble's mean over its members).
+
+    ``usable``: False when the structure is a predicted one and the engine finds it unstable against
+    its elements (raw formation energy > 0): a compound that is known to form but comes out endothermic
+    means the search missed its structure (CaC2 put on a fluorite lattice), so it is no evidence about
+    the engine's energies and is left out of calibrations and competing phases. The rule uses only the
+    fact that the compound is known, never its measured value.
+    """
 
     formula: str
     raw: float  # eV/atom
@@ -141,6 +148,10 @@ class ComputedCompound:
     structure: dict[str, Any]  # relaxed pymatgen Structure dict
     structure_source: str
     converged: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.structure_source.startswith("reference library") or self.raw <= 0.0
 
 
 def _single(engine: str) -> dict[str, ComputedCompound]:
@@ -214,7 +225,7 @@ def calibration_points(
             spread=c.spread,
         )
         for f, c in sorted(computed.items())
-        if f in measured
+        if f in measured and c.usable
     ]
 
 

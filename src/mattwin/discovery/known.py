@@ -90,7 +90,7 @@ def predicted_references(elements: list[str] | tuple[str, ...]) -> list[Referenc
     allowed = set(elements)
     out = []
     for formula, c in sorted(computed_compounds(SEARCH_ENGINE).items()):
-        if not c.structure_source.startswith(PREDICTED):
+        if not c.structure_source.startswith(PREDICTED) or not c.usable:
             continue
         if not {e.symbol for e in Composition(formula).elements} <= allowed:
             continue
