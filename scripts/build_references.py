@@ -382,7 +382,8 @@ EXPERIMENTAL_ELEMENTS: dict[str, tuple[str, tuple[float, ...], str, str]] = {
     "At": (
         "fcc",
         (5.3,),
-        "no measured structure: metallic fcc predicted by Hermann, Hoffmann & Ashcroft, PRL 111, 116404 (2013)",
+        "no measured structure: metallic fcc predicted by Hermann, Hoffmann & Ashcroft, "
+        "PRL 111, 116404 (2013)",
         "predicted structure, never measured (At cannot be made in bulk)",
     ),
 }

@@ -5,6 +5,7 @@ One module per area: ``screening`` (energy, relax, discover, references); the fr
 their own modules and re-export their names here.
 """
 
+from mattwin.api.calibration import StabilityReport, calibrate, stability
 from mattwin.api.dynamics import MDReport, md
 from mattwin.api.embedding import embed
 from mattwin.api.lab import AddMeasurementsReport, add_measurements, check_drift, list_measurements
@@ -40,6 +41,9 @@ from mattwin.api.screening import (
 from mattwin.api.transport import DiffusionReport, diffusion
 
 __all__ = [
+    "StabilityReport",
+    "calibrate",
+    "stability",
     "AddMeasurementsReport",
     "add_measurements",
     "list_measurements",
