@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +25,7 @@ import numpy as np
 from pymatgen.core import Composition, Structure
 
 from mattwin.analysis.calibration import CalibrationPoint
+from mattwin.analysis.mp2020 import mp2020_correction
 from mattwin.engines.registry import get_engine, member_specs
 from mattwin.errors import MattwinError
 
@@ -159,12 +159,14 @@ def _single(engine: str) -> dict[str, ComputedCompound]:
     if data is None:
         return {}
     els = data["element_energy_per_atom_eV"]
+    correct = get_engine(engine).mp_energies == "uncorrected"
     out = {}
     for row in data["compounds"]:
         s = Structure.from_dict(row["structure"])
+        shift = (mp2020_correction(s, row["energy_per_atom_eV"]) or 0.0) if correct else 0.0
         out[row["formula"]] = ComputedCompound(
             formula=row["formula"],
-            raw=raw_formation_energy(row["formula"], row["energy_per_atom_eV"], els),
+            raw=raw_formation_energy(row["formula"], row["energy_per_atom_eV"], els) + shift,
             o_o_distance=o_o_distance(s),
             spread=None,
             structure=row["structure"],
@@ -240,11 +242,6 @@ def mp2020_formation_energy(engine: str) -> dict[str, float]:
     ``MaterialsProject2020Compatibility`` corrections (GGA/GGA+U mixing scheme, U metals in oxides and
     fluorides treated as GGA+U, POTCAR check off): what MP would report for the engine's energies.
     Compounds the scheme rejects are left out."""
-    from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
-
-    from mattwin.analysis.chemistry import U_METALS, anion
-
-    compat = MaterialsProject2020Compatibility(check_potcar=False)
     per_member = []
     for spec in member_specs(engine):
         data = computed_set(spec)
@@ -254,7 +251,7 @@ def mp2020_formation_energy(engine: str) -> dict[str, float]:
         out: dict[str, float] = {}
         for row in data["compounds"]:
             s = Structure.from_dict(row["structure"])
-            corr = _mp2020_correction(compat, s, row["energy_per_atom_eV"], U_METALS, anion)
+            corr = mp2020_correction(s, row["energy_per_atom_eV"])
             if corr is not None:
                 out[row["formula"]] = (
                     raw_formation_energy(row["formula"], row["energy_per_atom_eV"], els) + corr
@@ -262,27 +259,3 @@ def mp2020_formation_energy(engine: str) -> dict[str, float]:
         per_member.append(out)
     common = set.intersection(*(set(m) for m in per_member))
     return {f: float(np.mean([m[f] for m in per_member])) for f in sorted(common)}
-
-
-def _mp2020_correction(
-    compat: Any, s: Structure, e_per_atom: float, u_metals: Any, anion: Any
-) -> float | None:
-    """MP2020 correction per atom (eV/atom) of a structure's energy, or None when the scheme rejects it."""
-    from pymatgen.entries.computed_entries import ComputedStructureEntry
-
-    symbols = {e.symbol for e in s.composition.elements}
-    a = anion(s.composition)
-    u_on = a in ("O", "F") and bool(symbols & set(u_metals))
-    u_table = compat.u_settings.get(a, {}) if u_on else {}
-    params = {
-        "run_type": "GGA+U" if u_on else "GGA",
-        "hubbards": {el: float(u_table.get(el, 0.0)) for el in symbols} if u_on else {},
-    }
-    entry = ComputedStructureEntry(s, e_per_atom * len(s), parameters=params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            processed = compat.process_entry(entry)
-        except Exception:  # noqa: BLE001 - pymatgen raises CompatibilityError and others
-            return None
-    return None if processed is None else float(processed.correction_per_atom)

@@ -17,6 +17,7 @@ from pymatgen.core import Structure
 from mattwin.analysis.calibrated_hull import CalibratedStability, calibrated_stability
 from mattwin.analysis.calibration import Calibration
 from mattwin.analysis.hull import PhaseEnergy
+from mattwin.analysis.mp2020 import mp2020_correction
 from mattwin.analysis.ranking import Target, rank_key
 from mattwin.discovery.calibrate import calibration_for
 from mattwin.discovery.config import CampaignConfig
@@ -191,30 +192,21 @@ def screen(
 def _phases(
     refs: list[ReferencePhase], cands: list[_Cand], ref_out: list[Outcome], cand_out: list[Outcome], spec: str
 ) -> list[PhaseEnergy]:
-    """The phases one member engine computed successfully (energies in eV/atom)."""
+    """The phases one member engine computed successfully (energies in eV/atom), on the MP2020
+    scale when the engine predicts uncorrected Materials Project energies (SevenNet)."""
+    correct = get_engine(spec).mp_energies == "uncorrected"
+    rows = [(material_id(r.structure), r.name, r.structure, "reference") for r in refs]
+    rows += [(c.key, c.structure.composition.reduced_formula, c.structure, "candidate") for c in cands]
+    outs = [o for o in ref_out if o.job.engine == spec] + [o for o in cand_out if o.job.engine == spec]
     phases = []
-    for r, o in zip(refs, [o for o in ref_out if o.job.engine == spec], strict=True):
-        if o.ok and o.result:
-            phases.append(
-                PhaseEnergy(
-                    material_id(r.structure),
-                    r.name,
-                    r.structure.composition,
-                    o.result["energy_per_atom_eV"],
-                    "reference",
-                )
-            )
-    for c, o in zip(cands, [o for o in cand_out if o.job.engine == spec], strict=True):
-        if o.ok and o.result:
-            phases.append(
-                PhaseEnergy(
-                    c.key,
-                    c.structure.composition.reduced_formula,
-                    c.structure.composition,
-                    o.result["energy_per_atom_eV"],
-                    "candidate",
-                )
-            )
+    for (key, name, structure, kind), o in zip(rows, outs, strict=True):
+        if not (o.ok and o.result):
+            continue
+        energy = float(o.result["energy_per_atom_eV"])
+        if correct:
+            relaxed = Structure.from_dict(o.result["structure"])
+            energy += mp2020_correction(relaxed, energy) or 0.0
+        phases.append(PhaseEnergy(key, name, structure.composition, energy, kind))
     return phases
 
 

@@ -47,6 +47,10 @@ class Engine(ABC):
     name: str = "engine"
     #: rank on the fidelity ladder: 0 analytic, 1 MLIP, 2 tight binding, 3 DFT, 4 correlated
     fidelity: int = 1
+    #: for models trained on Materials Project energies: "corrected" when they predict MP2020-corrected
+    #: energies (CHGNet), "uncorrected" when they predict raw GGA/GGA+U ones (SevenNet; the hull then
+    #: applies MP2020, ``mattwin.analysis.mp2020``); None for everything else
+    mp_energies: str | None = None
 
     @property
     @abstractmethod

@@ -36,6 +36,7 @@ class SevenNetEngine(Engine):
 
     name = "sevenn"
     fidelity = 1
+    mp_energies = "uncorrected"  # measured: benchmarks/bench_formation_enthalpy.py
 
     def __init__(self, model: str = "7net-0", device: str | None = None) -> None:
         if model not in SEVENN_MODELS:
