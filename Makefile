@@ -39,6 +39,7 @@ bench: install
 	$(PY) benchmarks/bench_li_diffusion.py
 	$(PY) benchmarks/bench_eos_elements.py
 	$(PY) benchmarks/bench_elastic.py
+	$(PY) benchmarks/bench_formation_enthalpy.py
 
 clean:
 	rm -rf $(VENV) mattwin.db mattwin.db-wal mattwin.db-shm mattwin.runs mattwin-report

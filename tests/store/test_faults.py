@@ -63,7 +63,10 @@ class _Waiting(logging.Handler):
 def test_postgres_restart_mid_run_waits_reconnects_and_loses_nothing(store, postgres_control):
     jobs = _jobs()
     waiting = _Waiting()
-    logging.getLogger("mattwin.store").addHandler(waiting)
+    logger = logging.getLogger("mattwin.store")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # in-process CLI tests leave the root logger at ERROR
+    logger.addHandler(waiting)
 
     def restart() -> None:  # another thread: start the server again once a write waits for it
         if waiting.event.wait(60):
@@ -81,7 +84,8 @@ def test_postgres_restart_mid_run_waits_reconnects_and_loses_nothing(store, post
     try:
         outs = execute(jobs, store, progress=progress)
     finally:
-        logging.getLogger("mattwin.store").removeHandler(waiting)
+        logger.removeHandler(waiting)
+        logger.setLevel(level)
     assert waiting.event.is_set()  # a write met the stopped server and waited
     assert all(o.ok and not o.cached for o in outs)
     _stored_once(store, jobs)
