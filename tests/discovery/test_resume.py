@@ -70,6 +70,12 @@ def test_kill_9_then_resume_loses_nothing(tmp_path):
     assert len(after) > len(before)
     ok = [c for c in result["candidates"] if c["status"] == "ok"]
     assert ok and all(c["e_hull"] is not None for c in ok)
+    # calibrated against experiment by default, with intervals and probabilities
+    assert result["calibration"]["name"].startswith("chgnet@")
+    for c in ok:
+        lo, hi = c["e_hull_interval"]
+        assert lo - 1e-9 <= c["e_hull"] <= hi + 1e-9 and 0.0 <= c["p_stable"] <= 1.0
+        assert c["known_compound"] is not None  # NaCl is a known compound
 
     # a third run of the finished campaign recomputes nothing
     proc = _discover(tmp_path, db)
