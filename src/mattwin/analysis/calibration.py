@@ -286,7 +286,7 @@ _GP_CACHE: dict[str, Any] = {}
 
 def _gp_model(gp: dict[str, Any]) -> Any:
     """The sklearn GP behind a serialised fit (rebuilt once per process, exactly: no optimisation)."""
-    key = hashlib.sha256(json.dumps([gp["theta"], gp["y"][:20], len(gp["y"])]).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([gp["theta"], gp["x"], gp["y"], gp["alpha"]]).encode()).hexdigest()
     if key not in _GP_CACHE:
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
