@@ -19,6 +19,14 @@ from mattwin.materials.io import read_structure
 from mattwin.store.store import Store
 
 
+def check_calibrate_settings(engine: str, folds: int) -> None:
+    """Refuse an unknown engine or fewer than 2 folds before anything is fitted."""
+    for spec in member_specs(engine):
+        get_engine(spec)
+    if folds < 2:
+        raise CalibrationError(f"folds = {folds}: cross-validation needs at least 2 folds")
+
+
 def calibrate(
     engine: str = "chgnet",
     store: Store | None = None,
@@ -30,10 +38,7 @@ def calibrate(
     formation enthalpies in the store), store it versioned, and measure the same procedure on
     held-out compounds (``folds``-fold cross-validation grouped by chemical system). ``report_dir``:
     write ``calibration.html`` (parity plot, residuals by chemistry, coverage curve)."""
-    for spec in member_specs(engine):
-        get_engine(spec)  # an unknown engine fails here, before any fit
-    if folds < 2:
-        raise CalibrationError(f"folds = {folds}: cross-validation needs at least 2 folds")
+    check_calibrate_settings(engine, folds)
     report = _calibrate(engine, store or Store(), folds, seed)
     if report_dir is not None:
         from mattwin.report.calibration import write_calibration_report

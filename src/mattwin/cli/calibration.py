@@ -44,9 +44,11 @@ def calibrate(
     store it, and print the held-out error before and after."""
     quiet_libraries()
     from mattwin.api.calibration import calibrate as run
+    from mattwin.api.calibration import check_calibrate_settings
     from mattwin.api.lab import check_drift
 
     with library_call():
+        check_calibrate_settings(engine, folds)  # before the drift check fits anything
         store = open_store(db)
         drift = check_drift(engine, store)  # against the fit about to be replaced
         if not as_json and drift.calibration is not None:
