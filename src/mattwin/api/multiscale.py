@@ -3,7 +3,6 @@ cached atomistic properties) and ``part`` (a continuum part made of a stored mat
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from mattwin.engines.registry import get_engine, member_specs
 from mattwin.errors import EngineError, SettingsError
 from mattwin.materials.checks import check_size
 from mattwin.materials.io import check_writable
+from mattwin.multiscale.reports import PartReport, PropertyReport
 from mattwin.runtime.jobs import Job
 from mattwin.runtime.runner import run_jobs
 from mattwin.store.store import Store
@@ -33,34 +33,6 @@ _SUMMARY = {
     "thermal_expansion": ["alpha_300K_1_K"],
     "thermal_conductivity": ["kappa_300K_scalar_W_mK"],
 }
-
-
-@dataclass(frozen=True)
-class PropertyReport:
-    """An atomistic property of one structure. ``results``: one task result dict per engine (an
-    ensemble's members), with ``keys`` their run keys (``mattwin part --material KEY``);
-    ``summary``: mean of the headline numbers over the engines, ``spread``: their standard deviation
-    (None for one engine). Units are in the field names."""
-
-    task: str
-    source: str
-    formula: str
-    engine: str
-    engine_signatures: list[dict[str, Any]]
-    keys: list[str]
-    results: list[dict[str, Any]]
-    summary: dict[str, float]
-    spread: dict[str, float] | None
-    cached: bool
-    workdirs: list[str] = field(default_factory=list)
-
-    @property
-    def result(self) -> dict[str, Any]:
-        """The first engine's result."""
-        return self.results[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _scalar(task: str, res: dict[str, Any], name: str) -> float:
@@ -197,32 +169,6 @@ def thermal_conductivity(
     _check_supercell(src, s, supercell)
     params = {"supercell": list(supercell), "mesh": list(mesh)}
     return _run_property("thermal_conductivity", (s, src), engine, params, store)
-
-
-@dataclass(frozen=True)
-class PartReport:
-    """A part solved with a stored material. traction_MPa on the loaded face; load_N the total
-    force; max_von_mises_MPa; max_displacement_mm; stress_concentration = max von Mises / traction;
-    heat_flow_W and conductance_W_K of the steady conduction solve (None without a conductivity);
-    files: cards (.json, .yaml, .inp), fields (.vtu) and the HTML page."""
-
-    material_run: str
-    material: dict[str, Any]
-    geometry: str
-    description: str
-    load: str
-    plane: str
-    traction_MPa: float
-    load_N: float
-    max_von_mises_MPa: float
-    max_displacement_mm: float
-    stress_concentration: float
-    heat_flow_W: float | None
-    conductance_W_K: float | None
-    files: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def part(

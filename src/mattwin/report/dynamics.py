@@ -17,7 +17,7 @@ from mattwin.report.html import _CSS
 from mattwin.report.plots import PALETTE, note, plotly_js, to_div
 
 if TYPE_CHECKING:
-    from mattwin.api.transport import DiffusionReport
+    from mattwin.tasks.transport_types import DiffusionReport
 
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",

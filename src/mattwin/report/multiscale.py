@@ -20,8 +20,8 @@ from mattwin.analysis.eos import birch_murnaghan
 from mattwin.report.plots import note, plotly_js, to_div
 
 if TYPE_CHECKING:
-    from mattwin.api.multiscale import PartReport, PropertyReport
     from mattwin.multiscale.part import PartSolution
+    from mattwin.multiscale.reports import PartReport, PropertyReport
 
 _CSS = """
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330}
