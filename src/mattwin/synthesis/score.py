@@ -114,7 +114,8 @@ class SynthModel:
                 "known compounds of the training data"
             )
         if len(els) > self.max_elements:
-            return f"outside the model's domain: {len(els)} elements (training data: at most {self.max_elements})"
+            n, most = len(els), self.max_elements
+            return f"outside the model's domain: {n} elements (training data: at most {most})"
         if len(els) < 2:
             return "outside the model's domain: an element, not a compound"
         return None
