@@ -45,6 +45,22 @@ class RankedCandidate:
     calibration: str | None = None
     #: None for a new composition, else the source that lists it (experiment, library, lab)
     known_compound: str | None = None
+    #: can it be made? (``mattwin.synthesis.assess_candidates``) PU-classifier probability 0-1 (None:
+    #: not scored or outside the model's domain) and its 5-95 % interval
+    synthesizability: float | None = None
+    synthesizability_interval: list[float] | None = None
+    #: harmonic phonons: True/False, None when not computed (only the top candidates get phonons)
+    dynamically_stable: bool | None = None
+    #: the softest imaginary mode {min_frequency_THz, qpoint, mode, ...} or the phonon error
+    phonons: dict[str, Any] | None = None
+    #: top solid-state routes from common precursors (``mattwin.synthesis.routes.Route`` as dicts)
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    #: {chemistry, window_eV_atom, source} (Sun et al. 2016) and the finite-temperature picture
+    metastability_window: dict[str, Any] | None = None
+    #: {temperature_K, dGf_eV_atom, e_hull_eV_atom} from the Bartel et al. 2018 Gibbs descriptor
+    gibbs: dict[str, Any] | None = None
+    #: the one-line verdict ("new; 24 ± 15 meV/atom above hull ...; route ...")
+    verdict: str | None = None
     structure: dict[str, Any] | None = None  # relaxed pymatgen Structure.as_dict()
 
     def to_dict(self, with_structure: bool = True) -> dict[str, Any]:
