@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -21,7 +21,7 @@ from mattwin.analysis.mp2020 import mp2020_correction
 from mattwin.analysis.ranking import Target, rank_key
 from mattwin.discovery.calibrate import calibration_for
 from mattwin.discovery.config import CampaignConfig
-from mattwin.discovery.generate import generate_candidates
+from mattwin.discovery.generate import propose_candidates
 from mattwin.discovery.known import known_compositions, predicted_references
 from mattwin.discovery.references import ReferencePhase, builtin_references
 from mattwin.discovery.results import CampaignResult, HullPoint, RankedCandidate
@@ -31,8 +31,10 @@ from mattwin.materials.identity import material_id
 from mattwin.runtime.execute import Execution, execute
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.store.store import Store
+from mattwin.synthesis import assess_candidates
 
-#: progress(stage, done, total, message); stages: "generate", "calibrate", "references", "candidates"
+#: progress(stage, done, total, message); stages: "generate", "calibrate", "references", "candidates",
+#: "synthesize"
 Progress = Callable[[str, int, int, str], None]
 
 
@@ -65,12 +67,10 @@ def campaign_references(config: CampaignConfig, store: Store) -> list[ReferenceP
     return unique
 
 
-def _candidates(config: CampaignConfig, store: Store, refs: list[ReferencePhase]) -> list[_Cand]:
-    """The campaign's candidates: from the store when generated before, else generated now."""
-    stored = store.campaign_candidates(config.generation_id)
-    if stored:
-        return [_Cand(*row) for row in stored]
-    generated = generate_candidates(
+def propose_for(config: CampaignConfig, refs: list[ReferencePhase], proposer: Any = None) -> list[Any]:
+    """The Propose step of a campaign on its own (``mattwin generate``): the full generator with the
+    reference phases as extra prototypes and as known phases to leave out."""
+    return propose_candidates(
         config.elements,
         max_atoms=config.max_atoms,
         budget=config.budget,
@@ -79,7 +79,16 @@ def _candidates(config: CampaignConfig, store: Store, refs: list[ReferencePhase]
         prototypes_extra=[r.structure for r in refs],
         seed=config.seed,
         exclude=[r.structure for r in refs],
+        proposer=proposer,
     )
+
+
+def _candidates(config: CampaignConfig, store: Store, refs: list[ReferencePhase]) -> list[_Cand]:
+    """The campaign's candidates: from the store when generated before, else generated now."""
+    stored = store.campaign_candidates(config.generation_id)
+    if stored:
+        return [_Cand(*row) for row in stored]
+    generated = propose_for(config, refs)
     rows = [(c.structure, c.origin, c.method, c.score) for c in generated]
     store.add_candidates(config.generation_id, rows)
     return [_Cand(*row) for row in rows]
@@ -186,7 +195,12 @@ def screen(
         progress("calibrate", 1, 1, calibration.name if calibration else "raw energies (no calibration)")
     ref_out = _run(ref_jobs, store, "references", progress, execution)
     cand_out = _run(cand_jobs, store, "candidates", progress, execution)
-    return _judge(config, specs, refs, cands, ref_out, cand_out, targets, calibration)
+    result, pd = _judge(config, specs, refs, cands, ref_out, cand_out, targets, calibration)
+    # can it be made? synthesizability, phonons of the top few, routes, the verdict (mattwin.synthesis)
+    ranked = assess_candidates(
+        result.candidates, config, store, execution, progress, hull_points=result.hull_points, references=refs
+    )
+    return replace(result, candidates=ranked), pd
 
 
 def _phases(

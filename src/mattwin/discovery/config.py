@@ -15,7 +15,12 @@ from pymatgen.core import Element
 
 from mattwin.errors import CampaignError
 
-_SECTIONS = ("campaign", "generate", "screen", "judge", "rank")
+_SECTIONS = ("campaign", "generate", "screen", "judge", "rank", "synthesize")
+#: the candidate generator's version (:func:`mattwin.discovery.generate.propose_candidates`); part of the
+#: generation id, so a new generator does not reuse candidate lists stored by an older one
+GENERATOR_VERSION = "propose-2"
+#: the ``[synthesize]`` settings (not part of the campaign id)
+SYNTHESIZE_KEYS = ("temperature_K", "phonons_top", "routes_top", "phonon_tolerance_THz")
 #: candidate properties a campaign can rank the near-stable candidates by
 TARGET_FIELDS = ("volume_per_atom", "density", "formation_energy_per_atom", "e_hull")
 
@@ -45,9 +50,27 @@ class CampaignConfig:
     stability_threshold: float = 0.025
     #: "default" (the engine's newest calibration), "none" (raw energies) or a stored engine@version
     calibration: str = "default"
+    #: ``[synthesize]``: synthesis temperature (K) of the Gibbs descriptor and the routes; phonons and
+    #: routes for the top N candidates; imaginary-mode tolerance (THz). Post-processing: not in the id
+    temperature_K: float = 1000.0
+    phonons_top: int = 3
+    routes_top: int = 3
+    phonon_tolerance_THz: float = 0.2
 
     def __post_init__(self) -> None:
         _check_types(self)
+        if not 300 <= self.temperature_K <= 2000:
+            raise CampaignError(
+                f"campaign: temperature_K = {self.temperature_K} K is outside 300-2000 K "
+                "(the range of the Gibbs descriptor); give e.g. temperature_K = 1000"
+            )
+        for key in ("phonons_top", "routes_top"):
+            if not 0 <= getattr(self, key) <= 100:
+                raise CampaignError(f"campaign: {key} = {getattr(self, key)} must be from 0 to 100")
+        if not 0 <= self.phonon_tolerance_THz <= 5:
+            raise CampaignError(
+                f"campaign: phonon_tolerance_THz = {self.phonon_tolerance_THz} must be from 0 to 5 THz"
+            )
         if not self.elements:
             raise CampaignError(
                 "campaign: no elements given; name the chemical space, e.g. --elements Li Fe P O"
@@ -79,16 +102,20 @@ class CampaignConfig:
         d = self.to_dict()
         d.pop("name")
         d.pop("calibration")
+        for key in SYNTHESIZE_KEYS:  # post-processing of finished relaxations
+            d.pop(key)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def generation_id(self) -> str:
-        """Hash of what changes the generated candidates only."""
+        """Hash of what changes the generated candidates only (including the generator's version, so a
+        new generator does not reuse candidate lists stored by an older one)."""
         d = {
             k: v
             for k, v in self.to_dict().items()
             if k in ("elements", "max_atoms", "budget", "compositions", "n_random", "seed")
         }
+        d["generator"] = GENERATOR_VERSION
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,6 +181,10 @@ _TYPES: dict[str, type] = {
     "max_steps": Integral,
     "fmax": Real,
     "stability_threshold": Real,
+    "temperature_K": Real,
+    "phonons_top": Integral,
+    "routes_top": Integral,
+    "phonon_tolerance_THz": Real,
 }
 
 

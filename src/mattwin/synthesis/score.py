@@ -154,7 +154,7 @@ def save_model(path: Path, trees: TreeEnsemble, arrays: dict[str, np.ndarray], m
         value=trees.value.astype(np.float32),
         offsets=trees.offsets.astype(np.int64),
         meta=np.array(json.dumps(meta)),
-        **arrays,
+        **arrays,  # type: ignore[arg-type]
     )
 
 
