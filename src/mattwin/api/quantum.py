@@ -1,7 +1,9 @@
 """The quantum-chemistry API, named like the CLI commands: ``correlate`` (correlated total energy and,
-optionally, multireference diagnostics), ``interaction`` (counterpoise-corrected interaction energy
-of a dimer, single level or composite CCSD(T)/CBS estimate), ``excite`` (vertical excitations and
-absorption spectrum), and ``band_gap`` of a crystal (periodic DFT, the Kohn-Sham gap).
+optionally, multireference diagnostics; with ``sqd(NE,NO)``, ``vqe(NE,NO)`` or ``qpe-cost(NE,NO)`` the
+emulated quantum-algorithm rung beside its classical controls, :mod:`mattwin.quantum`),
+``interaction`` (counterpoise-corrected interaction energy of a dimer, single level or composite
+CCSD(T)/CBS estimate), ``excite`` (vertical excitations and absorption spectrum), and ``band_gap`` of
+a crystal (periodic DFT, the Kohn-Sham gap).
 Molecules are XYZ files, SMILES strings or pymatgen ``Molecule`` objects.
 
 Every calculation is a :class:`~mattwin.runtime.jobs.Job` run through the runtime: cached in the
@@ -30,6 +32,7 @@ from mattwin.tasks.correlation import DiagnosticsResult, ElectronicEnergyResult
 from mattwin.tasks.excitations import METHODS as EXCITATION_METHODS
 from mattwin.tasks.excitations import ExcitationsResult
 from mattwin.tasks.interaction import InteractionResult
+from mattwin.tasks.quantum_rung import QuantumRungResult
 
 
 def load_molecule(
@@ -51,6 +54,8 @@ def engine_spec(
     frozen_core: bool = True,
     density_fit: bool | None = None,
     bond_dim: int | None = None,
+    shots: int | None = None,
+    seed: int | None = None,
 ) -> str:
     """A ``pyscf:`` engine spec from CLI-style arguments (see :mod:`mattwin.engines.pyscf`)."""
     opts = [f"fc={int(frozen_core)}"]
@@ -58,6 +63,10 @@ def engine_spec(
         opts.append(f"df={int(density_fit)}")
     if bond_dim is not None:
         opts.append(f"m={bond_dim}")
+    if shots is not None:
+        opts.append(f"shots={shots}")
+    if seed is not None:
+        opts.append(f"seed={seed}")
     return f"pyscf:{method.strip().lower()}/{basis.strip().lower()};{';'.join(opts)}"
 
 
@@ -73,16 +82,20 @@ def _job(task: str, mol: Molecule, spec: str, params: dict[str, Any], label: str
 
 @dataclass(frozen=True)
 class CorrelateReport:
-    """``energy``: the correlated energy (method, basis, total and SCF energies, components);
-    ``diagnostics``: T1/D1/natural occupations and verdict (None unless asked)."""
+    """``energy``: the correlated energy (method, basis, total and SCF energies, components; None for
+    the quantum rung); ``diagnostics``: T1/D1/natural occupations and verdict (None unless asked);
+    ``rung``: the quantum-rung result with its controls (sqd/vqe/qpe-cost only); ``report_html``: the
+    page comparing the rungs, when written."""
 
     source: str
     formula: str
     engine: str
     engine_signature: dict[str, Any]
-    energy: ElectronicEnergyResult
+    energy: ElectronicEnergyResult | None
     diagnostics: DiagnosticsResult | None
     cached: bool
+    rung: QuantumRungResult | None = None
+    report_html: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,14 +114,23 @@ def correlate(
     store: Store | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    shots: int | None = None,
+    seed: int | None = None,
+    report_dir: str | Path | None = None,
 ) -> CorrelateReport:
     """Total energy of a molecule at ``method``/``basis`` (``basis`` may be ``cbs(X,Y)``; ``method``
     e.g. ``ccsd(t)``, ``mp2``, ``b3lyp-d3bj``, ``dmrg-casci(6,6)``); with ``diagnostics`` also T1/D1,
-    natural-orbital occupations and a verdict on single-reference methods (CCSD in ``basis``)."""
+    natural-orbital occupations and a verdict on single-reference methods (CCSD in ``basis``).
+
+    ``method`` ``sqd(NE,NO)``, ``vqe(NE,NO)`` or ``qpe-cost(NE,NO)``: the emulated quantum rung with its
+    classical controls (``shots``/``seed``: SQD sampling); ``report_dir``: write ``rungs.html``
+    comparing the rungs there. The active space and the memory it needs are checked before any job."""
     mol, src = load_molecule(molecule, charge, spin_multiplicity)
     if bond_dim is not None and bond_dim < 1:
         raise SettingsError(f"{src}: DMRG bond dimension {bond_dim} must be at least 1, e.g. 200")
-    spec = engine_spec(method, basis, frozen_core, density_fit, bond_dim)
+    spec = engine_spec(method, basis, frozen_core, density_fit, bond_dim, shots, seed)
+    if _is_quantum(method):
+        return _quantum_rung(mol, src, spec, diagnostics, store, workers, scheduler, report_dir)
     jobs = [_job("electronic_energy", mol, spec, {}, src)]
     if diagnostics:
         diag_basis = basis.split(",")[-1].strip(" )") if basis.lower().startswith("cbs(") else basis
@@ -124,6 +146,44 @@ def correlate(
         energy=ElectronicEnergyResult.from_dict(outs[0].result),  # type: ignore[arg-type]
         diagnostics=DiagnosticsResult.from_dict(outs[1].result) if diagnostics else None,  # type: ignore[arg-type]
         cached=all(o.cached for o in outs),
+    )
+
+
+def _is_quantum(method: str) -> bool:
+    from mattwin.quantum import QUANTUM_METHODS
+
+    return method.strip().lower().split("(", 1)[0] in QUANTUM_METHODS
+
+
+def _quantum_rung(
+    mol: Molecule,
+    src: str,
+    spec: str,
+    diagnostics: bool,
+    store: Store | None,
+    workers: int | None,
+    scheduler: str | None,
+    report_dir: str | Path | None,
+) -> CorrelateReport:
+    from mattwin.engines.pyscf import PySCFEngine
+    from mattwin.quantum.rung import precheck
+
+    if diagnostics:
+        raise SettingsError(f"{src}: --diagnostics goes with the classical methods; run it without sqd/vqe")
+    if report_dir is not None:
+        check_writable(report_dir, folder=True)
+    engine = get_engine(spec)
+    assert isinstance(engine, PySCFEngine)
+    precheck(mol, engine.settings, src)
+    outs = _run([_job("quantum_rung", mol, spec, {}, src)], store, workers, scheduler)
+    res = QuantumRungResult.from_dict(outs[0].result)  # type: ignore[arg-type]
+    page = None
+    if report_dir is not None:
+        from mattwin.report.quantum import write_rung_report
+
+        page = write_rung_report(res, molecule_formula(mol), src, Path(report_dir))
+    return CorrelateReport(
+        src, molecule_formula(mol), spec, engine.signature, None, None, outs[0].cached, res, page
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,6 +22,9 @@ from mattwin.cli.common import (
     quiet_libraries,
 )
 from mattwin.errors import SettingsError
+
+if TYPE_CHECKING:
+    from mattwin.api.quantum import CorrelateReport
 
 MolArg = Annotated[str, typer.Argument(help="molecule: XYZ file or SMILES string (RDKit embeds it in 3D)")]
 BasisOpt = Annotated[
@@ -54,7 +57,13 @@ def _status(first: str) -> Iterator[None]:
 def correlate(
     molecule: MolArg,
     method: Annotated[
-        str, typer.Option("--method", "-m", help="hf, mp2, ccsd, ccsd(t), dmrg-casci(6,6), b3lyp-d3bj ...")
+        str,
+        typer.Option(
+            "--method",
+            "-m",
+            help="hf, mp2, ccsd, ccsd(t), dmrg-casci(6,6), b3lyp-d3bj ...; quantum rung (emulated): "
+            "sqd(6,6), vqe(2,2), qpe-cost(10,26)",
+        ),
     ] = "ccsd(t)",
     basis: BasisOpt = "cc-pvdz",
     charge: Annotated[int | None, typer.Option(help="total charge, e")] = None,
@@ -66,6 +75,11 @@ def correlate(
         bool, typer.Option("--all-electron", help="correlate the core electrons too")
     ] = False,
     bond_dim: Annotated[int | None, typer.Option("--bond-dim", help="DMRG bond dimension")] = None,
+    shots: Annotated[int | None, typer.Option("--shots", help="SQD: samples per sampler (10000)")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="SQD: seed of sampling and batching (0)")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="quantum rung: folder of the HTML page (mattwin-rungs)")
+    ] = None,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     db: DbOpt = None,
@@ -73,8 +87,12 @@ def correlate(
 ) -> None:
     """Correlated total energy of a molecule (hartree and eV), optionally with multireference diagnostics."""
     quiet_libraries()
+    from mattwin.api.quantum import _is_quantum
     from mattwin.api.quantum import correlate as run
 
+    quantum = _is_quantum(method)
+    if quantum and report is None:
+        report = Path("mattwin-rungs")
     with library_call(), _status(f"{method}/{basis} on {molecule}"):
         rep = run(
             molecule,
@@ -88,11 +106,18 @@ def correlate(
             store=open_store(db),
             workers=workers,
             scheduler=dask,
+            shots=shots,
+            seed=seed,
+            report_dir=report if quantum else None,
         )
     if as_json:
         print_json(rep.to_dict())
         return
+    if rep.rung is not None:
+        _print_rung(rep)
+        return
     e = rep.energy
+    assert e is not None
     console.print(
         f"[bold]{rep.formula}[/] ({e.n_atoms} atoms, charge {e.charge}, 2S+1={e.spin_multiplicity}) "
         f"with {e.method}{' (cached)' if rep.cached else ''}"
@@ -113,6 +138,37 @@ def correlate(
         )
         console.print(f"  natural occupations  {occ or 'all within 0.005 of 0 or 2'}")
         console.print(f"  [bold]{d.verdict}[/]: {d.advice}")
+
+
+def _print_rung(rep: CorrelateReport) -> None:
+    r = rep.rung
+    assert r is not None
+    ne, no = r.active_space
+    table = Table(
+        title=f"{rep.formula}: {r.algorithm}({ne},{no})/{r.basis}, {r.n_qubits} qubits, "
+        f"{r.n_determinants:,} determinants{' (cached)' if rep.cached else ''}"
+    )
+    for col in ("rung", "E (Eh)", "E − E_exact (mEh)", "CPU (s)", "dets"):
+        table.add_column(col, justify="left" if col == "rung" else "right")
+    for row in r.rungs:
+        e, d, dets = row.get("energy_hartree"), row.get("error_mEh"), row.get("determinants")
+        table.add_row(
+            row["rung"],
+            "—" if e is None else f"{e:.8f}",
+            "—" if d is None else f"{d:+.4f}",
+            f"{row['cpu_s']:.2f}",
+            "" if dets is None else f"{dets:,}",
+        )
+    console.print(table)
+    if r.resources:
+        q = r.resources
+        console.print(
+            f"  QPE (double factorisation, target error {1000 * q['target_error_hartree']:g} mEh): "
+            f"{q['logical_qubits']} logical qubits, {q['toffoli_gates']:.3e} Toffoli, "
+            f"{q['t_gates']:.3e} T gates"
+        )
+    console.print(f"  {r.verdict}")
+    console.print(f"  [bold]{r.statement}[/]; report {rep.report_html}")
 
 
 def _fragments(given: list[str] | None) -> list[list[int]] | None:

@@ -8,14 +8,16 @@ Spec grammar (``get_engine("pyscf:...")``)::
     pyscf:METHOD[(NE,NO)][-DISP]/BASIS[;key=value;...]
 
     METHOD  hf | mp2 | ccsd | ccsd(t) | casci | casscf | dmrg-casci | dmrg-casscf | a functional
-            (b3lyp, pbe0, cam-b3lyp, wb97x, ... anything PySCF's libxc parser takes)
+            (b3lyp, pbe0, cam-b3lyp, wb97x, ... anything PySCF's libxc parser takes) | the quantum
+            rung sqd | vqe | qpe-cost (emulated, with classical controls: :mod:`mattwin.quantum`)
     (NE,NO) active space of the CAS/DMRG methods: electrons, orbitals; ccsd(t)(6,6) correlates
             only that space (the others frozen), for comparisons with CASCI in the same space
     DISP    dispersion of a functional: d3bj, d3zero, d3bjm, d3zerom, d4
     BASIS   any PySCF basis (cc-pvdz, aug-cc-pvtz, def2-svp, 6-31g*), or cbs(SMALL,LARGE): HF in the
             larger basis + two-point X^-3 extrapolated correlation energy (no forces)
     keys    fc=0|1 frozen core (default 1), df=0|1 density fitting (default 1 for DFT and MP2,
-            0 for HF, CC and CAS), m=N DMRG bond dimension (default 200)
+            0 for HF, CC and CAS), m=N DMRG bond dimension (default 200); for sqd: shots=N
+            (default 10000), seed=N (default 0), spb=N samples per SQD batch (default 300)
 
 Examples: ``pyscf:ccsd(t)/cc-pvdz``, ``pyscf:b3lyp-d3bj/def2-svp``,
 ``pyscf:mp2/cbs(aug-cc-pvdz,aug-cc-pvtz)``, ``pyscf:dmrg-casci(6,6)/cc-pvdz;m=150``.
@@ -42,14 +44,17 @@ from pymatgen.core import Molecule, Structure
 
 from mattwin.analysis.cbs import cardinal_number, extrapolate_correlation
 from mattwin.engines.base import Engine, Evaluation
-from mattwin.engines.pyscf_run import WAVEFUNCTION_METHODS, QCResult, Settings, compute
+from mattwin.engines.pyscf_run import QUANTUM_METHODS, WAVEFUNCTION_METHODS, QCResult, Settings, compute
 from mattwin.errors import EngineError
 from mattwin.materials.molecules import molecule_formula
 
 DEFAULT_MODEL = "b3lyp-d3bj/def2-svp"
 DISPERSIONS = ("d3bj", "d3zero", "d3bjm", "d3zerom", "d4")
 HARTREE_EV = units.Hartree
-_CAS = re.compile(r"^(casci|casscf|dmrg-casci|dmrg-casscf|ccsd|ccsd\(t\))\((\d+),(\d+)\)$")
+_CAS = re.compile(
+    r"^(casci|casscf|dmrg-casci|dmrg-casscf|ccsd|ccsd\(t\)|sqd|vqe|qpe-cost)\(\s*(\d+)\s*,\s*(\d+)\s*\)$"
+)
+_INT_KEYS = {"m": 1, "shots": 1, "seed": 0, "spb": 1}
 
 
 def _max_memory_mb() -> int:
@@ -68,7 +73,7 @@ def _parse_method(text: str, spec: str) -> tuple[str, str | None, tuple[int, int
             method, disp = method[: -len(d) - 1], d
             break
     if method in WAVEFUNCTION_METHODS:
-        if method.endswith("cas") or method.startswith(("cas", "dmrg")):
+        if method.endswith("cas") or method.startswith(("cas", "dmrg")) or method in QUANTUM_METHODS:
             raise EngineError(f"pyscf spec {spec!r}: {method} needs an active space, e.g. {method}(6,6)")
         if disp and method != "hf":
             raise EngineError(f"pyscf spec {spec!r}: dispersion applies to HF and DFT only")
@@ -83,6 +88,19 @@ def _parse_method(text: str, spec: str) -> tuple[str, str | None, tuple[int, int
             f"({', '.join(WAVEFUNCTION_METHODS)}) nor a functional PySCF knows ({exc})"
         ) from exc
     return method, disp, active
+
+
+def _int_options(keys: dict[str, str], model: str) -> dict[str, int]:
+    out = {}
+    for k, lo in _INT_KEYS.items():
+        if k in keys:
+            try:
+                out[k] = int(keys[k])
+            except ValueError:
+                out[k] = lo - 1
+            if out[k] < lo:
+                raise EngineError(f"pyscf spec {model!r}: option {k}={keys[k]} must be an integer >= {lo}")
+    return out
 
 
 def parse_spec(model: str) -> tuple[Settings, tuple[str, ...]]:
@@ -103,9 +121,13 @@ def parse_spec(model: str) -> tuple[Settings, tuple[str, ...]]:
         except ValueError as exc:
             raise EngineError(f"pyscf spec {model!r}: {exc}") from exc
     keys = dict(o.split("=", 1) for o in opts if "=" in o)
-    unknown = set(keys) - {"fc", "df", "m"} or {o for o in opts if "=" not in o and o}
+    unknown = set(keys) - {"fc", "df", *_INT_KEYS} or {o for o in opts if "=" not in o and o}
     if unknown:
-        raise EngineError(f"pyscf spec {model!r}: unknown option(s) {sorted(unknown)}; use fc=, df=, m=")
+        raise EngineError(
+            f"pyscf spec {model!r}: unknown option(s) {sorted(unknown)}; use fc=, df=, m= "
+            "(sqd: shots=, seed=, spb=)"
+        )
+    ints = _int_options(keys, model)
     is_dft = method not in WAVEFUNCTION_METHODS
     s = Settings(
         method=method,
@@ -114,8 +136,11 @@ def parse_spec(model: str) -> tuple[Settings, tuple[str, ...]]:
         frozen_core=keys.get("fc", "1") != "0",
         density_fit=keys.get("df", "1" if (is_dft or method == "mp2") else "0") != "0",
         active=active,
-        bond_dim=int(keys.get("m", 200)),
+        bond_dim=ints.get("m", 200),
         max_memory_mb=_max_memory_mb(),
+        shots=ints.get("shots", 10_000),
+        seed=ints.get("seed", 0),
+        samples_per_batch=ints.get("spb", 300),
     )
     if len(bases) > 1 and not s.is_correlated:
         raise EngineError(f"pyscf spec {model!r}: CBS extrapolation is for correlated methods")
@@ -126,8 +151,10 @@ def canonical_model(s: Settings, bases: Sequence[str]) -> str:
     """The spec string of ``s`` with every option written out (the ``model`` of the signature)."""
     basis = f"cbs({bases[0]},{bases[1]})" if len(bases) > 1 else bases[0]
     opts = f"fc={int(s.frozen_core)};df={int(s.density_fit)}"
-    if s.method.startswith("dmrg"):
+    if s.method.startswith("dmrg") or s.method in ("sqd", "vqe"):
         opts += f";m={s.bond_dim}"
+    if s.method == "sqd":
+        opts += f";shots={s.shots};seed={s.seed};spb={s.samples_per_batch}"
     return f"{s.label.rsplit('/', 1)[0]}/{basis};{opts}"
 
 
@@ -176,6 +203,14 @@ class PySCFEngine(Engine):
             from importlib.metadata import version
 
             sig["pyscf-dispersion"] = version("pyscf-dispersion")
+        if s.method in QUANTUM_METHODS:
+            from mattwin.quantum import EMULATION_NOTE
+            from mattwin.quantum.rung import _versions
+
+            sig.update(_versions())
+            params["emulation"] = EMULATION_NOTE
+            if s.method == "sqd":
+                params.update(shots=s.shots, seed=s.seed, samples_per_batch=s.samples_per_batch)
         sig["params"] = params
         return sig
 

@@ -30,8 +30,10 @@ def stage(text: str) -> None:
 @dataclass(frozen=True)
 class Settings:
     """One level of theory. method: hf, a DFT functional, mp2, ccsd, ccsd(t), casci, casscf,
-    dmrg-casci, dmrg-casscf; dispersion: d3bj, d3zero, d4 or None; active: (electrons, orbitals);
-    bond_dim: DMRG bond dimension; max_memory_mb: PySCF's memory limit."""
+    dmrg-casci, dmrg-casscf, or a quantum-rung method (sqd, vqe, qpe-cost; :mod:`mattwin.quantum`);
+    dispersion: d3bj, d3zero, d4 or None; active: (electrons, orbitals); bond_dim: DMRG bond dimension
+    (also of the DMRG reference of the quantum rung); max_memory_mb: PySCF's memory limit; shots,
+    seed, samples_per_batch: SQD sampling."""
 
     method: str
     basis: str
@@ -43,6 +45,9 @@ class Settings:
     max_memory_mb: int = 4000
     conv_tol: float = 1e-9
     max_cycle: int = 100
+    shots: int = 10_000
+    seed: int = 0
+    samples_per_batch: int = 300
 
     @property
     def is_dft(self) -> bool:
@@ -60,7 +65,18 @@ class Settings:
         return f"{m}/{self.basis}"
 
 
-WAVEFUNCTION_METHODS = ("hf", "mp2", "ccsd", "ccsd(t)", "casci", "casscf", "dmrg-casci", "dmrg-casscf")
+QUANTUM_METHODS = ("sqd", "vqe", "qpe-cost")
+WAVEFUNCTION_METHODS = (
+    "hf",
+    "mp2",
+    "ccsd",
+    "ccsd(t)",
+    "casci",
+    "casscf",
+    "dmrg-casci",
+    "dmrg-casscf",
+    *QUANTUM_METHODS,
+)
 
 
 @dataclass
@@ -271,6 +287,21 @@ def _run_cas(mf: Any, s: Settings, name: str, grad: bool) -> QCResult:
     return QCResult(e, float(mf.e_tot), {"e_cas_corr": e - float(mf.e_tot)}, info=info)
 
 
+def _run_quantum(mf: Any, s: Settings, name: str, grad: bool) -> QCResult:
+    if s.method == "qpe-cost" or grad:
+        raise EngineError(
+            f"{name}: {s.label} gives {'a resource estimate, not an energy' if not grad else 'no forces'}; "
+            "run it with mattwin correlate (the quantum_rung task)"
+        )
+    from mattwin.quantum.rung import run_rung
+
+    out = run_rung(mf, s, name)
+    res = QCResult(float(out["energy"]), float(mf.e_tot), {"e_cas_corr": out["energy"] - float(mf.e_tot)})
+    res.info.update({"active_space": list(s.active or ()), "verdict": out["verdict"]})
+    res.objects["rung"] = out
+    return res
+
+
 def compute(mol: Molecule, s: Settings, name: str, ghost: Sequence[int] = (), grad: bool = False) -> QCResult:
     """Energy (and gradient when ``grad``) of ``mol`` at level ``s``; raises typed errors."""
     pmol = build_mole(mol, s.basis, ghost, s.max_memory_mb)
@@ -289,6 +320,8 @@ def compute(mol: Molecule, s: Settings, name: str, ghost: Sequence[int] = (), gr
         res = _run_mp2(mf, s, nfc, name, grad)
     elif s.method in ("casci", "casscf", "dmrg-casci", "dmrg-casscf"):
         res = _run_cas(mf, s, name, grad)
+    elif s.method in QUANTUM_METHODS:
+        res = _run_quantum(mf, s, name, grad)
     else:
         res = QCResult(float(mf.e_tot), float(mf.e_tot))
         if grad:

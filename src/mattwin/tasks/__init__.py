@@ -31,6 +31,7 @@ _MODULES: dict[str, str] = {
     "embedded_energy": "mattwin.tasks.embedding",
     "electronic_energy": "mattwin.tasks.correlation",
     "correlation_diagnostics": "mattwin.tasks.correlation",
+    "quantum_rung": "mattwin.tasks.quantum_rung",
     "interaction_energy": "mattwin.tasks.interaction",
     "excited_states": "mattwin.tasks.excitations",
     "band_gap": "mattwin.tasks.band_gap",
