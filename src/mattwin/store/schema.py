@@ -63,7 +63,7 @@ candidates = Table(
     "candidates",
     metadata,
     Column("campaign_id", String(32), primary_key=True),
-    Column("material_id", String(32), primary_key=True),
+    Column("material_id", String(32), primary_key=True, index=True, doc="indexed: a material's campaigns"),
     Column("position", Integer, nullable=False, doc="order of generation"),
     Column("origin", Text, nullable=False),
     Column("method", String(32), nullable=False),
