@@ -69,6 +69,16 @@ class StabilityReport:
     engine: str
     calibration: str | None
     calibration_provenance: dict[str, Any] | None
+    #: can it be made? (see :class:`mattwin.discovery.results.RankedCandidate`)
+    known_compound: str | None = None
+    synthesizability: float | None = None
+    synthesizability_interval: list[float] | None = None
+    dynamically_stable: bool | None = None
+    phonons: dict[str, Any] | None = None
+    routes: list[dict[str, Any]] | None = None
+    metastability_window: dict[str, Any] | None = None
+    gibbs: dict[str, Any] | None = None
+    verdict: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,11 +92,16 @@ def stability(
     threshold: float = 0.025,
     fmax: float = 0.05,
     max_steps: int = 500,
+    temperature_K: float = 1000.0,
+    phonons_top: int = 3,
+    routes_top: int = 3,
 ) -> list[StabilityReport]:
     """Relax ``files`` and the reference phases of their chemical space with ``engine`` and report,
     per structure, the calibrated formation enthalpy and E_hull with their 90 % intervals and the
     probability of being within ``threshold`` (eV/atom) of the hull. ``calibration``: "default" (the
-    engine's newest), "none" (raw energies) or a stored ``engine@version``."""
+    engine's newest), "none" (raw energies) or a stored ``engine@version``. Each report also carries
+    the synthesis verdict (:func:`mattwin.synthesis.assess_candidates`): phonons for the best
+    ``phonons_top`` structures, routes for the best ``routes_top``, at ``temperature_K``."""
     from mattwin.discovery.campaign import assess_stability
 
     if not files:
@@ -107,6 +122,9 @@ def stability(
         max_steps=max_steps,
         calibration=calibration,
         threshold=threshold,
+        temperature_K=temperature_K,
+        phonons_top=phonons_top,
+        routes_top=routes_top,
     )
     by_id = {c.candidate_id: c for c in result.candidates}
     from mattwin.materials.identity import material_id
@@ -133,6 +151,15 @@ def stability(
                 engine=engine,
                 calibration=c.calibration,
                 calibration_provenance=result.calibration,
+                known_compound=c.known_compound,
+                synthesizability=c.synthesizability,
+                synthesizability_interval=c.synthesizability_interval,
+                dynamically_stable=c.dynamically_stable,
+                phonons=c.phonons,
+                routes=c.routes,
+                metastability_window=c.metastability_window,
+                gibbs=c.gibbs,
+                verdict=c.verdict,
             )
         )
     return out

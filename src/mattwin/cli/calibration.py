@@ -105,16 +105,35 @@ def stability(
     threshold: Annotated[
         float, typer.Option("--threshold", help="stability threshold on E_hull, eV/atom")
     ] = 0.025,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="synthesis temperature, K (300-2000)")
+    ] = 1000.0,
+    phonons_top: Annotated[
+        int, typer.Option("--phonons-top", help="phonons (dynamic stability) for the best N structures")
+    ] = 3,
+    routes_top: Annotated[
+        int, typer.Option("--routes-top", help="synthesis routes for the best N structures")
+    ] = 3,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Calibrated formation enthalpy, E_hull (90 % intervals) and P(stable) of your own structures,
-    against the reference phases of their chemical space relaxed with the same engine."""
+    against the reference phases of their chemical space relaxed with the same engine; and whether
+    each can be made: synthesizability, phonons, routes from common precursors, a one-line verdict."""
     quiet_libraries()
     from mattwin.api.calibration import stability as run
 
     with library_call():
-        reps = run(files, engine=engine, calibration=calibration, store=open_store(db), threshold=threshold)
+        reps = run(
+            files,
+            engine=engine,
+            calibration=calibration,
+            store=open_store(db),
+            threshold=threshold,
+            temperature_K=temperature,
+            phonons_top=phonons_top,
+            routes_top=routes_top,
+        )
     if as_json:
         print_json([r.to_dict() for r in reps])
     else:
@@ -127,11 +146,21 @@ def stability(
 def _print_stability(reps: list[Any]) -> None:
     cal = reps[0].calibration or "none (raw energies)"
     table = Table(title=f"stability with {reps[0].engine}, calibration {cal}")
-    for col in ("file", "formula", "space group", "ΔH_f (eV/atom)", "E_hull (eV/atom)", "P(stable)"):
+    cols = (
+        "file",
+        "formula",
+        "space group",
+        "ΔH_f (eV/atom)",
+        "E_hull (eV/atom)",
+        "P(stable)",
+        "synth.",
+        "phonons",
+    )
+    for col in cols:
         table.add_column(col)
     for r in reps:
         if r.status != "ok":
-            table.add_row(r.file, r.formula, "-", f"[red]{r.status}[/]", (r.error or "")[:50], "-")
+            table.add_row(r.file, r.formula, "-", f"[red]{r.status}[/]", (r.error or "")[:50], "-", "-", "-")
             continue
         table.add_row(
             r.file,
@@ -140,6 +169,11 @@ def _print_stability(reps: list[Any]) -> None:
             _interval(r.formation_energy_per_atom, r.formation_energy_interval),
             _interval(r.e_hull, r.e_hull_interval),
             f"{r.p_stable:.2f}" if r.p_stable is not None else "-",
+            f"{r.synthesizability:.2f}" if r.synthesizability is not None else "-",
+            {True: "stable", False: "[red]imaginary[/]", None: "-"}[r.dynamically_stable],
         )
     console.print(table)
     console.print(f"P(stable): probability that E_hull <= {reps[0].threshold} eV/atom; intervals 90 %")
+    for r in reps:
+        if r.verdict:
+            console.print(f"[bold]{r.file}[/]: {r.verdict}")

@@ -147,6 +147,9 @@ def assess_stability(
     elements: list[str] | None = None,
     calibration: str = "default",
     threshold: float = 0.025,
+    temperature_K: float = 1000.0,
+    phonons_top: int = 3,
+    routes_top: int = 3,
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
     """Relax your own structures and the reference phases of their chemical space with ``engine`` and
     return their calibrated formation energies and E_hull (eV/atom) with intervals and P(stable), ranked,
@@ -160,6 +163,9 @@ def assess_stability(
         max_steps=max_steps,
         calibration=calibration,
         stability_threshold=threshold,
+        temperature_K=temperature_K,
+        phonons_top=phonons_top,
+        routes_top=routes_top,
     )
     store = store or Store()
     cands = [_Cand(s, "user structure", "user", 0.0) for s in structures]
