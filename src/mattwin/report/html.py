@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mattwin.discovery.results import CampaignResult, RankedCandidate
 from mattwin.report import plots
 from mattwin.report.plots import finite, interval
-from mattwin.report.tables import failed_table, on_hull, ranked_table
+from mattwin.report.tables import FILTER_JS, failed_table, formula_html, on_hull, ranked_table
 
 if TYPE_CHECKING:
     from pymatgen.analysis.phase_diagram import PhaseDiagram
@@ -73,6 +73,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .empty{padding:24px;border:2px dashed var(--line);border-radius:10px;text-align:center;color:var(--muted)}
 details pre{background:var(--zebra);padding:12px;border-radius:8px;overflow-x:auto;font-size:12px}
 footer{color:var(--muted);font-size:12px;margin-top:40px}
+.filter{margin:.4em 0}.filter input[type=number]{width:4.5em}
+.route-card{border:1px solid #ddd;border-radius:6px;padding:.4em .9em;margin:.6em 0}
+.route-card h3{margin:.3em 0;font-size:1.05em}td.bad{color:#b00020}td.verdict{min-width:22em;font-size:.85em}
 """
 
 _SORT_JS = """
@@ -188,8 +191,48 @@ _CSV_COLUMNS: list[tuple[str, Callable[[RankedCandidate], Any]]] = [
     ("volume (Å^3/atom)", attrgetter("volume_per_atom")),
     ("decomposition", attrgetter("decomposition")),
     ("calibration", attrgetter("calibration")),
+    ("known_compound", attrgetter("known_compound")),
+    ("synthesizability", attrgetter("synthesizability")),
+    ("synthesizability_low", _end("synthesizability_interval", 0)),
+    ("synthesizability_high", _end("synthesizability_interval", 1)),
+    ("dynamically_stable", attrgetter("dynamically_stable")),
+    ("best_route", lambda c: c.routes[0]["reaction"] if c.routes else None),
+    ("verdict", attrgetter("verdict")),
     ("error", attrgetter("error")),
 ]
+
+
+def route_cards(candidates: list[RankedCandidate]) -> str:
+    """One card per candidate with routes: its top routes with ΔG_rxn, onset, competing phases."""
+    cards = []
+    for c in sorted(candidates, key=lambda x: x.rank):
+        if not c.routes:
+            continue
+        items = []
+        for r in c.routes:
+            comp = (
+                ", ".join(f"{escape(x['formula'])} ({x['dG_eV_atom']:+.2f})" for x in r["competing"])
+                or "none"
+            )
+            onset = f"{r['onset_K'] - 273.15:.0f} °C" if r.get("onset_K") else "never below 2000 K"
+            sel = "selective" if r.get("selective") else "a competing phase is favoured"
+            items.append(
+                f"<li><b>{escape(r['reaction'])}</b> at {r['temperature_K'] - 273.15:.0f} °C: "
+                f"ΔG<sub>rxn</sub> {r['dG_eV_atom']:+.3f} eV/atom; downhill from {onset}; {sel}; "
+                f"competing: {comp}</li>"
+            )
+        cards.append(
+            f'<div class="route-card" id="routes-{c.rank}"><h3>#{c.rank} {formula_html(c.formula)}'
+            f' {escape(c.spacegroup or "")}</h3><p class="note">{escape(c.verdict or "")}</p>'
+            f"<ol>{''.join(items)}</ol></div>"
+        )
+    if not cards:
+        return plots.note("No synthesis routes (none of the top candidates has one from common precursors).")
+    return (
+        '<p class="note">Solid-state routes from the A-Lab precursors with FREED free energies '
+        "(reaction-network); the candidate's own calibrated energy with the Bartel et al. Gibbs descriptor; "
+        "ΔG per atom of product; oxygen at 1 atm.</p>" + "".join(cards)
+    )
 
 
 def _clean(obj: Any) -> Any:
@@ -361,17 +404,19 @@ def render(
 <div class="meta">{"started " + escape(str(started)) + " · " if started else ""}report generated {_now()}
 · mattwin {escape(__version__)}</div></div></header>
 <nav><a href="#candidates">Candidates</a><a href="#hull">Stability</a><a href="#failed">Failed</a>
+<a href="#routes">Synthesis</a>
 <a href="#parameters">Parameters</a><a href="candidates.csv">CSV</a><a href="candidates.json">JSON</a></nav>
 <main><section class="cards">{_cards(result, ok, threshold)}</section>
 <section id="candidates"><h2>Ranked candidates</h2>
 <p class="note">Click a column header to sort. {_energy_note(result, threshold)} Structures are relaxed;
 CIF links point to <code>structures/</code>.</p>{body}</section>
 <section id="hull"><h2>Stability</h2>{plots_html}</section>
+<section id="routes"><h2>Synthesis routes</h2>{route_cards(result.candidates)}</section>
 <section id="failed"><h2>Failed candidates ({len(failed)})</h2>{failed_html}</section>
 <section id="parameters"><h2>Parameters</h2>
 <details><summary>Campaign parameters</summary><pre>{escape(params)}</pre></details>
 <details><summary>Engine signature</summary><pre>{escape(sig)}</pre></details></section>
 <footer>mattwin {escape(__version__)} · {len(result.hull_points)} phases on the hull plot ·
 stability threshold {1000 * threshold:g} meV/atom</footer></main>
-<script>{_SORT_JS}</script></body></html>
+<script>{_SORT_JS}{FILTER_JS}</script></body></html>
 """

@@ -113,6 +113,17 @@ def _head(targets: list[str], with_p: bool, with_raw: bool) -> list[str]:
         _th("Atoms", "atoms in the cell", True),
         _th("Origin", "how the candidate was generated"),
         _th("Decomposition", "phases it would decompose into (hull facet)"),
+        _th(
+            "Synth.",
+            "synthesizability: bagged positive-unlabelled classifier on composition (0-1; [5-95 %]); "
+            "'domain': outside the model's domain",
+            True,
+        ),
+        _th(
+            "Phonons",
+            "harmonic dynamic stability (top candidates only): stable, or the softest imaginary mode",
+        ),
+        _th("Verdict", "can it be made? window, free energy at temperature, phonons, score, best route"),
     ]
     head += [_th(escape(k), f"target property {k}", True) for k in targets]
     head.append(_th("CIF", "relaxed structure"))
@@ -128,8 +139,11 @@ def _row(
     with_raw: bool,
 ) -> str:
     cif = f'<td><a href="{escape(quote(cif_link))}" download>CIF</a></td>' if cif_link else _text(None)
+    synth = "" if c.synthesizability is None else f"{c.synthesizability:.4f}"
+    unlikely = "1" if (c.verdict or "").startswith("unlikely") else "0"
     return (
-        f'<tr id="cand-{c.rank}"><td class="num" data-v="{c.rank}">{c.rank}</td>'
+        f'<tr id="cand-{c.rank}" data-synth="{synth}" data-unlikely="{unlikely}">'
+        f'<td class="num" data-v="{c.rank}">{c.rank}</td>'
         f'<td data-v="{escape(c.formula)}" title="{escape(c.candidate_id)}">'
         f"{formula_html(c.formula)}</td>"
         + _text(c.spacegroup)
@@ -144,10 +158,47 @@ def _row(
         + f'<td class="num" data-v="{c.n_atoms}">{c.n_atoms}</td>'
         + _text(c.origin + (f" — relaxed into {c.duplicate_of}" if c.duplicate_of else ""))
         + _decomposition(c.decomposition)
+        + _synth(c)
+        + _phonons(c)
+        + _text(c.verdict, "verdict")
         + "".join(_num(c.targets.get(k)) for k in targets)
         + cif
         + "</tr>"
     )
+
+
+def _synth(c: RankedCandidate) -> str:
+    if c.synthesizability is None:
+        label = "domain" if c.synthesizability_interval is not None else "—"
+        return f'<td class="num" data-v="">{label}</td>'
+    iv = c.synthesizability_interval or [c.synthesizability, c.synthesizability]
+    return (
+        f'<td class="num" data-v="{c.synthesizability:.4f}" title="5-95 %: {iv[0]:.2f}-{iv[1]:.2f}">'
+        f"{c.synthesizability:.2f}</td>"
+    )
+
+
+def _phonons(c: RankedCandidate) -> str:
+    if c.dynamically_stable is None:
+        return _text(None)
+    if c.dynamically_stable:
+        return '<td data-v="stable">stable</td>'
+    mode = (c.phonons or {}).get("mode") or "imaginary mode"
+    return f'<td data-v="imaginary" class="bad">{escape(mode)}</td>'
+
+
+SYNTH_FILTER = (
+    '<div class="filter">Show synthesizability ≥ <input type="number" id="synth-min" min="0" max="1" '
+    'step="0.05" value="0"> <label><input type="checkbox" id="hide-unlikely"> hide "unlikely"</label></div>'
+)
+FILTER_JS = """
+(function(){var m=document.getElementById("synth-min"),h=document.getElementById("hide-unlikely");
+if(!m)return;function f(){var v=parseFloat(m.value)||0;
+document.querySelectorAll("#ranked tbody tr").forEach(function(r){var s=r.dataset.synth;
+var hide=(v>0&&(s===""||parseFloat(s)<v))||(h.checked&&r.dataset.unlikely==="1");
+r.style.display=hide?"none":"";});}
+m.addEventListener("input",f);h.addEventListener("change",f);})();
+"""
 
 
 def ranked_table(ok: list[tuple[int, RankedCandidate]], cifs: dict[int, str], threshold: float) -> str:
@@ -162,7 +213,8 @@ def ranked_table(ok: list[tuple[int, RankedCandidate]], cifs: dict[int, str], th
     with_raw = any(c.calibration and finite(c.raw_e_hull) is not None for _, c in ok)
     rows = [_row(c, cifs.get(i), targets, threshold, with_p, with_raw) for i, c in ok]
     return (
-        '<div class="tablewrap"><table class="sortable" id="ranked"><thead><tr>'
+        SYNTH_FILTER
+        + '<div class="tablewrap"><table class="sortable" id="ranked"><thead><tr>'
         + "".join(_head(targets, with_p, with_raw))
         + "</tr></thead><tbody>\n"
         + "\n".join(rows)
