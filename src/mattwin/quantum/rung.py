@@ -194,13 +194,23 @@ def verdict(rows: list[dict[str, Any]], method: str) -> str:
         for r in rows
         if ("control" in r["rung"] or r["rung"] == "CCSD(T)")
         and r["error_mEh"] is not None
-        and abs(r["error_mEh"]) < abs(head["error_mEh"])
+        and 0.0 <= r["error_mEh"] < head["error_mEh"]
     ]
     words = f"{head['rung']}: {head['error_mEh']:.3f} mEh above the exact energy"
-    if not better:
-        return words + "; no classical control here is closer."
-    wins = "; ".join(f"{r['rung']} {r['error_mEh']:+.3f} mEh" for r in better)
-    return words + f"; the quantum rung loses to: {wins}."
+    words += (
+        "; no classical control here is closer"
+        if not better
+        else "; the quantum rung loses to: "
+        + "; ".join(f"{r['rung']} {r['error_mEh']:+.3f} mEh" for r in better)
+    )
+    below = [r for r in rows if r["rung"].startswith("CCSD") and (r["error_mEh"] or 0.0) < -1.0]
+    if below:
+        words += "; " + ", ".join(
+            f"{r['rung']} lies {-r['error_mEh']:.1f} mEh below the exact energy (not variational: "
+            "unreliable here)"
+            for r in below
+        )
+    return words + "."
 
 
 def run_rung(mf: Any, s: Settings, name: str) -> dict[str, Any]:

@@ -233,6 +233,9 @@ def write_rung_report(res: QuantumRungResult, formula: str, source: str, out: Pa
 Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>
 <p>{escape(res.verdict)}</p>
 {plot}
+<p>Orange: the quantum rung's headline energy; pink: below the exact energy (a method that is not
+variational); grey: the other rungs and controls. CPU time is the process time of each rung on this
+machine (the emulation's cost, not a quantum device's).</p>
 <h2>Rungs and controls</h2>
 {_rung_table(res)}
 {resources}
