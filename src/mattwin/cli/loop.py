@@ -1,0 +1,58 @@
+"""``mattwin next``: the next experiments or calculations of a campaign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mattwin.cli.common import (
+    DbOpt,
+    JsonOpt,
+    app,
+    console,
+    library_call,
+    open_store,
+    print_json,
+    quiet_libraries,
+)
+
+
+@app.command("next")
+def next_(
+    campaign: Annotated[str, typer.Argument(help="campaign TOML file, or a stored campaign's id or name")],
+    n: Annotated[int, typer.Option("--n", help="how many suggestions (one batch)")] = 5,
+    mode: Annotated[str, typer.Option("--for", help="lab (measurements) or compute (calculations)")] = "lab",
+    measured: Annotated[
+        Path | None,
+        typer.Option(
+            "--measured", help="store this lab file of the campaign's candidates first, then re-plan"
+        ),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Suggest the next measurements (or calculations) of a campaign by Bayesian optimisation; every
+    batch is stored with its time stamp."""
+    quiet_libraries()
+    from mattwin.api.loop import next_experiments
+
+    with library_call():
+        rep = next_experiments(campaign, n=n, mode=mode, store=open_store(db), measured=measured)
+    if as_json:
+        print_json([s.to_dict() for s in rep.suggestions])
+        return
+    table = Table(title=f"{rep.campaign}: next {len(rep.suggestions)} ({rep.mode}), {rep.acquisition}")
+    for col in ("#", "formula", "candidate", "action", "acquisition", "reason"):
+        table.add_column(col)
+    for k, s in enumerate(rep.suggestions, 1):
+        table.add_row(
+            str(k), s.formula, s.candidate_id, escape(s.action), f"{s.acquisition:.4g}", escape(s.reason)
+        )
+    console.print(table)
+    console.print(
+        f"based on {rep.n_measurements} measurement(s) of its candidates; stored at {rep.created_at}"
+    )
