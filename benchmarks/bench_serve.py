@@ -11,7 +11,8 @@ ASGI app, templates rendered) of
 - the running campaign's candidates page (progress and relaxation status per row),
 
 and the baselines: the same running-campaign page on a copy of the store without the indexes on
-``material_id`` (``ix_calculations_material_id``, ``ix_candidates_material_id``), and writing the
+``material_id`` (``ix_calculations_material_id``, ``ix_calculations_material_task``,
+``ix_candidates_material_id``), and writing the
 static HTML report (:func:`mattwin.report.write_report`) of the finished campaign, the page a
 command would otherwise produce. Ratios: baseline / dashboard.
 
@@ -187,6 +188,7 @@ def main() -> None:
             shutil.copy(db, bare)
             con = sqlite3.connect(bare)
             con.execute("DROP INDEX ix_calculations_material_id")
+            con.execute("DROP INDEX ix_calculations_material_task")
             con.execute("DROP INDEX ix_candidates_material_id")
             con.commit()
             con.close()

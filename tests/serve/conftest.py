@@ -27,6 +27,7 @@ CAMPAIGN = {
     "n_random": 3,
     "max_steps": 200,
     "calibration": "none",
+    "targets": ["volume_per_atom:max"],
     "name": "CuNiAu-emt",
 }
 MEASUREMENTS = """material,property,value,unit,uncertainty,temperature_K,method,source
@@ -38,8 +39,11 @@ Cu,lattice_parameter,3.615,Å,0.001,298.15,XRD,lab notebook 7
 
 @pytest.fixture(scope="session")
 def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite store with one finished EMT campaign and three measurements."""
-    from mattwin.api import add_measurements, discover
+    """A SQLite store with one finished EMT campaign, the equation of state of its best candidate's
+    relaxed structure (a frontier result) and three measurements."""
+    from pymatgen.core import Structure
+
+    from mattwin.api import add_measurements, discover, equation_of_state
 
     folder = tmp_path_factory.mktemp("serve-store")
     db = folder / "campaign.db"
@@ -47,6 +51,8 @@ def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = dict(CAMPAIGN)
     result = discover(elements=cfg.pop("elements"), store=store, **cfg)
     assert result.n_screened >= 3, "the campaign must screen a few candidates for the tests to mean anything"
+    top = next(c for c in result.candidates if c.status == "ok")
+    equation_of_state(Structure.from_dict(top.structure), engine="emt", store=store)
     csv = folder / "measurements.csv"
     csv.write_text(MEASUREMENTS, encoding="utf-8")
     add_measurements(csv, store=store)

@@ -145,14 +145,17 @@ class ResultCache:
 
 
 def _progress(conn: Connection, gen: str, params: str) -> tuple[int, int, int, datetime | None]:
-    """(candidates, relaxations recorded, of which failed, newest finish) of one generation."""
+    """(candidates, relaxations recorded, of which failed, newest finish) of one generation.
+
+    The relaxations are looked up by ``material_id IN (candidates of the campaign)``, which SQLite
+    answers from ``ix_calculations_material_task``; as a join it may scan every relaxation instead."""
     c, k = schema.candidates, schema.calculations
     n_cand = conn.execute(select(func.count()).select_from(c).where(c.c.campaign_id == gen)).scalar_one()
+    mine = select(c.c.material_id).where(c.c.campaign_id == gen)
     row = conn.execute(
-        select(func.count(), func.count().filter(k.c.status == "failed"), func.max(k.c.finished_at))
-        .select_from(c)
-        .join(k, k.c.material_id == c.c.material_id)
-        .where(c.c.campaign_id == gen, k.c.task == "relax", k.c.params == params)
+        select(func.count(), func.count().filter(k.c.status == "failed"), func.max(k.c.finished_at)).where(
+            k.c.material_id.in_(mine), k.c.task == "relax", k.c.params == params
+        )
     ).one()
     return int(n_cand), int(row[0]), int(row[1]), _utc(row[2])
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -48,6 +49,9 @@ calculations = Table(
     Column("host", String(128)),
     Column("mattwin_version", String(32)),
 )
+#: a campaign's relaxations (candidates joined on material_id, task "relax"): without it SQLite may pick
+#: the task index and scan every relaxation in the store
+Index("ix_calculations_material_task", calculations.c.material_id, calculations.c.task)
 
 campaigns = Table(
     "campaigns",

@@ -1,0 +1,83 @@
+"""The dashboard's pages over a real EMT campaign (in-process, no browser): the ranked table's
+server-side sort, filters and pagination agree with the stored result; a candidate leads to its
+frontier calculation (equation of state) drawn with the report's figure; the campaign list's
+counts are the store's."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import warnings
+from pathlib import Path
+
+from mattwin.serve import create_app, open_read_only
+from mattwin.serve.candidates import Query, ranked_page
+
+warnings.filterwarnings("ignore", message=".*httpx.*")
+from fastapi.testclient import TestClient  # noqa: E402
+
+
+def _result(db: Path) -> tuple[str, dict]:  # type: ignore[type-arg]
+    con = sqlite3.connect(db)
+    cid, text = con.execute("SELECT id, result FROM campaigns").fetchone()
+    con.close()
+    return cid, json.loads(text)
+
+
+def test_ranked_table_sorts_filters_and_pages_like_the_result(campaign_db: Path) -> None:
+    _, res = _result(campaign_db)
+    cands, thr = res["candidates"], 0.025
+    ok = [c for c in cands if c["status"] == "ok"]
+    page = ranked_page(cands, Query(sort="e_hull", order="desc", per_page=2, page=1), thr)
+    assert page.total == len(cands) and page.n_pages == -(-len(cands) // 2)
+    assert [r["e_hull"] for r in page.rows] == sorted((c["e_hull"] for c in ok), reverse=True)[:2]
+    # page 2 continues where page 1 stopped
+    p2 = ranked_page(cands, Query(sort="e_hull", order="desc", per_page=2, page=2), thr)
+    assert [r["e_hull"] for r in p2.rows] == sorted((c["e_hull"] for c in ok), reverse=True)[2:4]
+    # the target column exists, sorts, and takes a range filter
+    assert "targets.volume_per_atom" in page.columns
+    vols = sorted(c["targets"]["volume_per_atom"] for c in ok)
+    mid = vols[len(vols) // 2]
+    kept = ranked_page(cands, Query(col="targets.volume_per_atom", lo=mid, per_page=200), thr)
+    assert kept.total == sum(v >= mid for v in vols) and all(
+        r["targets"]["volume_per_atom"] >= mid for r in kept.rows
+    )
+    # stability classes partition the candidates; "maybe" includes "stable"
+    counts = {s: ranked_page(cands, Query(stability=s, per_page=200), thr).total for s in
+              ("stable", "maybe", "unstable", "failed")}  # fmt: skip
+    assert counts["maybe"] + counts["unstable"] + counts["failed"] == len(cands)
+    assert counts["stable"] == sum(c["e_hull"] is not None and c["e_hull"] <= thr for c in ok)
+    # nothing from the URL is trusted: unknown columns and orders fall back to the defaults
+    bad = ranked_page(cands, Query(sort="__class__", order="sideways", per_page=10**9, page=-3), thr)
+    assert bad.query.sort == "rank" and bad.query.order == "asc" and bad.query.page == 1
+    assert bad.query.per_page == 200
+
+
+def test_candidate_links_to_its_frontier_page(campaign_db: Path) -> None:
+    cid, res = _result(campaign_db)
+    c = TestClient(create_app(open_read_only(str(campaign_db))))
+    top = next(r for r in res["candidates"] if r["status"] == "ok")
+    html = c.get(f"/candidate/{top['candidate_id']}?campaign={cid}").text
+    assert "relax" in html and "equation_of_state" in html
+    key = re.search(r'href="/calculation/([0-9a-f]+)">multiscale', html)
+    assert key, "the equation-of-state calculation links to its multiscale page"
+    calc = c.get(f"/calculation/{key.group(1)}").text
+    assert 'id="eos"' in calc and "Birch" in calc and "B0 =" in calc
+    full = c.get(f"/calculation/{key.group(1)}/report")
+    assert full.status_code == 200 and "equation of state" in full.text
+    rec = c.get(f"/candidate/{top['candidate_id']}/record.json").json()
+    assert rec["material_id"] == top["candidate_id"] and rec["calculations"][0]["task"] == "relax"
+
+
+def test_campaign_counts_are_the_stores(campaign_db: Path) -> None:
+    con = sqlite3.connect(campaign_db)
+    n_relax = con.execute("SELECT count(*) FROM calculations WHERE task = 'relax'").fetchone()[0]
+    n_cand = con.execute("SELECT count(*) FROM candidates").fetchone()[0]
+    con.close()
+    _, res = _result(campaign_db)
+    c = TestClient(create_app(open_read_only(str(campaign_db))))
+    (s,) = c.get("/api/campaigns").json()
+    assert s["status"] == "finished" and s["n_candidates"] == n_cand == len(res["candidates"])
+    assert s["n_done"] == s["n_jobs"] == n_cand < n_relax  # the reference phases are relaxed too
+    assert s["n_screened"] == res["n_screened"] and abs(s["wall_time_s"] - res["wall_time_s"]) < 1e-9
