@@ -40,10 +40,10 @@ Cu,lattice_parameter,3.615,Å,0.001,298.15,XRD,lab notebook 7
 @pytest.fixture(scope="session")
 def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite store with one finished EMT campaign, the equation of state of its best candidate's
-    relaxed structure (a frontier result) and three measurements."""
+    relaxed structure and two short MD runs of it (frontier results) and three measurements."""
     from pymatgen.core import Structure
 
-    from mattwin.api import add_measurements, discover, equation_of_state
+    from mattwin.api import add_measurements, discover, equation_of_state, md
 
     folder = tmp_path_factory.mktemp("serve-store")
     db = folder / "campaign.db"
@@ -52,7 +52,9 @@ def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = discover(elements=cfg.pop("elements"), store=store, **cfg)
     assert result.n_screened >= 3, "the campaign must screen a few candidates for the tests to mean anything"
     top = next(c for c in result.candidates if c.status == "ok")
-    equation_of_state(Structure.from_dict(top.structure), engine="emt", store=store)
+    relaxed = Structure.from_dict(top.structure)
+    equation_of_state(relaxed, engine="emt", store=store)
+    md(relaxed, temperatures_K=[600, 900], steps=100, sample_every=5, engine="emt", store=store)
     csv = folder / "measurements.csv"
     csv.write_text(MEASUREMENTS, encoding="utf-8")
     add_measurements(csv, store=store)

@@ -66,6 +66,13 @@ def test_candidate_links_to_its_frontier_page(campaign_db: Path) -> None:
     assert 'id="eos"' in calc and "Birch" in calc and "B0 =" in calc
     full = c.get(f"/calculation/{key.group(1)}/report")
     assert full.status_code == 200 and "equation of state" in full.text
+    md_keys = re.findall(r'href="/calculation/([0-9a-f]+)">dynamics', html)
+    assert len(md_keys) == 2, "both MD runs link to the dynamics page"
+    run = c.get(f"/calculation/{md_keys[0]}").text
+    assert 'id="dynamics-link"' in run
+    dyn = c.get(f"/calculation/{md_keys[0]}/dynamics")
+    assert dyn.status_code == 200 and "Dynamics of" in dyn.text and "msd" in dyn.text.lower()
+    assert "600" in dyn.text and "900" in dyn.text  # both temperatures of the series
     rec = c.get(f"/candidate/{top['candidate_id']}/record.json").json()
     assert rec["material_id"] == top["candidate_id"] and rec["calculations"][0]["task"] == "relax"
 

@@ -20,7 +20,7 @@ from mattwin.serve import campaigns as camp
 from mattwin.serve import candidates as cand
 from mattwin.serve import figures, lab, records
 from mattwin.serve.db import ReadOnlyStore
-from mattwin.serve.frontier import frontier_html, property_report_page
+from mattwin.serve.frontier import dynamics_page, frontier_html, property_report_page
 from mattwin.serve.security import TokenMiddleware
 
 HERE = Path(__file__).parent
@@ -227,6 +227,19 @@ def create_app(store: ReadOnlyStore, token: str | None = None) -> FastAPI:
         if c is None or c.frontier != "multiscale":
             raise HTTPException(404, f"no multiscale result {key}")
         return HTMLResponse(property_report_page(c, found[0] if found else c.material_id))
+
+    @app.get("/calculation/{key}/dynamics", response_class=HTMLResponse)
+    def calculation_dynamics(key: str) -> HTMLResponse:
+        from mattwin.errors import MattwinError
+
+        with store.engine.connect() as conn:
+            c = records.calculation(conn, key)
+        if c is None or c.frontier != "dynamics":
+            raise HTTPException(404, f"no md run {key}")
+        try:
+            return HTMLResponse(dynamics_page(store, c))
+        except MattwinError as exc:
+            raise HTTPException(404, str(exc)) from None
 
     @app.get("/measurements", response_class=HTMLResponse)
     def measurements() -> HTMLResponse:
