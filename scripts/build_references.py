@@ -503,6 +503,8 @@ def derived_entries(protos: dict[str, tuple[Structure, dict]]) -> list[dict]:
         )
     )
 
+    out.append(_berlinite_fepo4(protos))
+
     lvp = _mp("Li3V2(PO4)3.json")
     lvp.replace_species({Element("V"): Element("Fe")})
     out.append(
@@ -529,6 +531,44 @@ def derived_entries(protos: dict[str, tuple[Structure, dict]]) -> list[dict]:
         )
     )
     return out
+
+
+#: trigonal FePO4 (rodolicoite, berlinite/α-quartz type, P3_121): the measured cell of Long et al.,
+#: Inorg. Chem. 22, 3012 (1983), neutron powder diffraction at room temperature (ICSD 38062)
+FEPO4_CELL = (5.036, 11.255)
+
+
+def _berlinite_fepo4(protos: dict[str, tuple[Structure, dict]]) -> dict:
+    """The stable FePO4 polymorph: α-quartz (AFLOW A2B_hP9_152_c_a) doubled along c with Fe and P
+    alternating on the Si sites (the berlinite ordering: every O bridges one Fe and one P), in the
+    measured cell of Long et al. 1983. The O positions are quartz's, not the refined FePO4 ones
+    (Fe-O 1.85 Å against Si-O 1.61 Å), so the cell carries large forces until it is relaxed, as every
+    campaign relaxes its references; relaxed with CHGNet it keeps its tetrahedral Fe and the
+    P3_121/P3_221 symmetry (the two hands are the same structure)."""
+    key = "A2B_hP9_152_c_a:SiO2"
+    quartz, tags = protos[key]
+    s = quartz.copy()
+    s.make_supercell([1, 1, 2])
+    species = []
+    for site in s:
+        if site.specie.symbol == "Si":
+            species.append("Fe" if int(round((site.frac_coords[2] % 1) * 6)) % 2 == 0 else "P")
+        else:
+            species.append("O")
+    from pymatgen.core import Lattice
+
+    fp = Structure(Lattice.hexagonal(*FEPO4_CELL), species, s.frac_coords)
+    return _entry(
+        "FePO4 berlinite-type (rodolicoite)",
+        fp,
+        aflow_source(
+            key,
+            tags,
+            "c doubled with Fe and P ordered on the Si sites (berlinite type); cell a = 5.036, "
+            "c = 11.255 Å of Long et al., Inorg. Chem. 22, 3012 (1983)",
+        ),
+        "the stable FePO4 polymorph (trigonal, P3_121); O positions from quartz, not refined",
+    )
 
 
 def _ordered_lgps() -> Structure:
