@@ -19,6 +19,7 @@ the quantum rung loses.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -27,7 +28,7 @@ from pymatgen.core import Lattice, Molecule, Structure
 
 from mattwin.engines.pyscf import PySCFEngine
 from mattwin.engines.pyscf_dmrg import DMRGSolver
-from mattwin.engines.pyscf_run import build_mole, run_scf
+from mattwin.engines.pyscf_run import PROGRESS_LISTENERS, build_mole, run_scf
 from mattwin.materials.cluster import cut_cluster
 from mattwin.quantum import EMULATION_NOTE
 from mattwin.quantum.rung import run_rung
@@ -100,6 +101,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--systems", default="n2,cu2o")
     args = ap.parse_args()
+    PROGRESS_LISTENERS.append(lambda text: print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr))
     print(f"bench_quantum_rung: {EMULATION_NOTE}")
     t0 = time.perf_counter()
     for key in args.systems.split(","):

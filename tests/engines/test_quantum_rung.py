@@ -124,8 +124,12 @@ def test_method_grammar_and_signature():
     ]:
         with pytest.raises(EngineError, match=why):
             PySCFEngine(bad)
+    h2 = Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]])
     with pytest.raises(EngineError, match="resource estimate, not an energy"):
-        PySCFEngine("qpe-cost(2,2)/sto-3g").run(Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]]))
+        PySCFEngine("qpe-cost(2,2)/sto-3g").run(h2)
+    # as an engine, vqe gives the energy of the rung (the FCI energy of H2/STO-3G at 0.74 Å)
+    res = PySCFEngine("vqe(2,2)/sto-3g").run(h2)
+    assert res.e_total == pytest.approx(-1.137284, abs=1e-5) and "verdict" in res.info
 
 
 def test_cost_guard_refuses_before_running():
