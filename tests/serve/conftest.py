@@ -40,10 +40,11 @@ Cu,lattice_parameter,3.615,Å,0.001,298.15,XRD,lab notebook 7
 @pytest.fixture(scope="session")
 def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite store with one finished EMT campaign, the equation of state of its best candidate's
-    relaxed structure and two short MD runs of it (frontier results) and three measurements."""
+    relaxed structure and two short MD runs of it, a TDDFT spectrum of formaldehyde (frontier results) and
+    three measurements."""
     from pymatgen.core import Structure
 
-    from mattwin.api import add_measurements, discover, equation_of_state, md
+    from mattwin.api import add_measurements, discover, equation_of_state, excite, md
 
     folder = tmp_path_factory.mktemp("serve-store")
     db = folder / "campaign.db"
@@ -55,6 +56,7 @@ def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     relaxed = Structure.from_dict(top.structure)
     equation_of_state(relaxed, engine="emt", store=store)
     md(relaxed, temperatures_K=[600, 900], steps=100, sample_every=5, engine="emt", store=store)
+    excite("C=O", method="tddft", basis="sto-3g", states=3, store=store)  # a spectrum (PySCF, ~3 s)
     csv = folder / "measurements.csv"
     csv.write_text(MEASUREMENTS, encoding="utf-8")
     add_measurements(csv, store=store)

@@ -88,3 +88,17 @@ def test_campaign_counts_are_the_stores(campaign_db: Path) -> None:
     assert s["status"] == "finished" and s["n_candidates"] == n_cand == len(res["candidates"])
     assert s["n_done"] == s["n_jobs"] == n_cand < n_relax  # the reference phases are relaxed too
     assert s["n_screened"] == res["n_screened"] and abs(s["wall_time_s"] - res["wall_time_s"]) < 1e-9
+
+
+def test_a_spectrum_is_reachable_from_its_calculation(campaign_db: Path) -> None:
+    con = sqlite3.connect(campaign_db)
+    key, mol = con.execute(
+        "SELECT key, material_id FROM calculations WHERE task = 'excited_states'"
+    ).fetchone()
+    con.close()
+    c = TestClient(create_app(open_read_only(str(campaign_db))))
+    page = c.get(f"/candidate/{mol}").text  # a molecule: shown in 3D from XYZ, no cell
+    assert 'data-format="xyz"' in page and f'href="/calculation/{key}">spectra' in page
+    assert c.get(f"/candidate/{mol}/structure.cif").text.splitlines()[0].strip() == "4"  # XYZ of H2CO
+    calc = c.get(f"/calculation/{key}").text
+    assert 'id="spectrum"' in calc and "TDDFT" in calc

@@ -178,15 +178,16 @@ def create_app(store: ReadOnlyStore, token: str | None = None) -> FastAPI:
         shown = relaxed or structure
         return render(
             "candidate.html", mid=mid, formula=formula, calcs=calcs, ranked=ranked, summary=summary,
-            cif=_cif(shown), relaxed=relaxed is not None, title=f"{formula} {mid}",
-            lattice=shown.lattice, n_atoms=len(shown),
+            cif=_text(shown), fmt=_fmt(shown), relaxed=relaxed is not None, title=f"{formula} {mid}",
+            lattice=getattr(shown, "lattice", None), n_atoms=len(shown),
         )  # fmt: skip
 
     @app.get("/candidate/{mid}/structure.cif")
     def candidate_cif(mid: str, initial: int = 0) -> Response:
         s = _structure(mid, initial=bool(initial))
-        return Response(_cif(s), media_type="chemical/x-cif",
-                        headers={"Content-Disposition": f'attachment; filename="{mid}.cif"'})  # fmt: skip
+        fmt = _fmt(s)
+        return Response(_text(s), media_type=f"chemical/x-{fmt}",
+                        headers={"Content-Disposition": f'attachment; filename="{mid}.{fmt}"'})  # fmt: skip
 
     @app.get("/candidate/{mid}/record.json")
     def candidate_json(mid: str) -> Response:
@@ -269,7 +270,12 @@ def create_app(store: ReadOnlyStore, token: str | None = None) -> FastAPI:
     return app
 
 
-def _cif(structure: Any) -> str:
+def _fmt(structure: Any) -> str:
+    """The file format of a structure's download and viewer: cif for a crystal, xyz for a molecule."""
+    return "cif" if hasattr(structure, "lattice") else "xyz"
+
+
+def _text(structure: Any) -> str:
     from pymatgen.io.cif import CifWriter
 
-    return str(CifWriter(structure))
+    return str(CifWriter(structure)) if _fmt(structure) == "cif" else str(structure.to(fmt="xyz"))

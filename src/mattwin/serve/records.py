@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymatgen.core import Structure
+from pymatgen.core import Molecule, Structure
 from sqlalchemy import Connection, func, select
 
 from mattwin.store import schema
@@ -71,11 +71,14 @@ def _calc(m: Any) -> Calc:
     )  # fmt: skip
 
 
-def material(conn: Connection, mid: str) -> tuple[str, Structure] | None:
-    """(formula, structure) of a stored material, or None."""
+def material(conn: Connection, mid: str) -> tuple[str, Structure | Molecule] | None:
+    """(formula, structure) of a stored material (a crystal, or a molecule of the quantum rung), or None."""
     m = schema.materials
     row = conn.execute(select(m.c.formula, m.c.structure).where(m.c.id == mid)).first()
-    return None if row is None else (row[0], Structure.from_dict(json.loads(row[1])))
+    if row is None:
+        return None
+    d = json.loads(row[1])
+    return row[0], (Molecule if d.get("@class") == "Molecule" else Structure).from_dict(d)
 
 
 def calculations_of(conn: Connection, material_ids: list[str], limit: int = 500) -> list[Calc]:

@@ -49,9 +49,11 @@ window.mattwin = (function () {
     const data = document.getElementById(dataId);
     if (!el || !data || typeof $3Dmol === "undefined") return;
     const v = $3Dmol.createViewer(el, { backgroundColor: "white", antialias: true });
-    const m = v.addModel(data.textContent, "cif", { doAssembly: true, normalizeAssembly: true, duplicateAssemblyAtoms: true });
+    const format = el.getAttribute("data-format") || "cif";
+    const opts = format === "cif" ? { doAssembly: true, normalizeAssembly: true, duplicateAssemblyAtoms: true } : {};
+    const m = v.addModel(data.textContent, format, opts);
     v.setStyle({}, { sphere: { scale: 0.35, colorscheme: "Jmol" }, stick: { radius: 0.12, colorscheme: "Jmol" } });
-    v.addUnitCell(m, { box: { color: "#555" } });
+    if (format === "cif") v.addUnitCell(m, { box: { color: "#555" } });
     v.zoomTo();
     v.render();
     el.setAttribute("data-rendered", "1");
