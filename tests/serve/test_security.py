@@ -219,3 +219,44 @@ def test_serve_port_in_use(campaign_db: Path) -> None:
 def test_serve_non_local_host_without_token(campaign_db: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--db", str(campaign_db), "--host", "0.0.0.0"])
     _one_error_line(result, "--host 0.0.0.0", "token")
+
+
+def test_serve_command_on_a_non_local_host(campaign_db: Path) -> None:
+    """The real command in its own process: warning and generated token printed, requests without the
+    token refused, with it answered; stopped with SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "mattwin.cli.main", "serve", "--db", str(campaign_db), "--host", "0.0.0.0",
+           "--port", str(port), "--generate-token"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    try:
+        lines: list[str] = []
+        deadline = time.time() + 60
+        while not any("dashboard on" in ln for ln in lines):
+            assert time.time() < deadline and proc.poll() is None, "".join(lines)
+            lines.append(proc.stderr.readline())  # type: ignore[union-attr]
+        out = "".join(lines)
+        assert "warning:" in out and "0.0.0.0" in out
+        token = re.search(r"token: (\S+)", out).group(1)  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                r = httpx.get(url + "/api/campaigns", timeout=5)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert r.status_code == 401
+        ok = httpx.get(url + "/api/campaigns", headers={"X-Mattwin-Token": token}, timeout=5)
+        assert ok.status_code == 200 and ok.json()[0]["status"] == "finished"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
