@@ -203,6 +203,13 @@ def verdict(rows: list[dict[str, Any]], method: str) -> str:
         else "; the quantum rung loses to: "
         + "; ".join(f"{r['rung']} {r['error_mEh']:+.3f} mEh" for r in better)
     )
+    worse = [
+        r
+        for r in rows
+        if "control" in r["rung"] and r["error_mEh"] is not None and r["error_mEh"] > head["error_mEh"]
+    ]
+    if worse:
+        words += "; it beats: " + "; ".join(f"{r['rung']} {r['error_mEh']:+.3f} mEh" for r in worse)
     below = [r for r in rows if r["rung"].startswith("CCSD") and (r["error_mEh"] or 0.0) < -1.0]
     if below:
         words += "; " + ", ".join(
