@@ -120,3 +120,15 @@ def test_route_energies_are_finite() -> None:
     target = {float(t): freed_g("Li2TiO3", t) / 6 for t in range(300, 1501, 100)}  # type: ignore[operator]
     for r in routes("Li2TiO3", target, 1000.0):
         assert np.isfinite(r.dG_eV_atom) and r.temperature_K == 1000.0
+
+
+def test_reaction_network_tables_name_compounds_only_they_list() -> None:
+    """reaction-network is installed: a composition only FREED lists (Ag3Sb, Al2Fe3(SiO4)3 almandine)
+    is a known compound with FREED as its source; NIST-JANAF adds gas-phase molecules (BHF2)."""
+    from mattwin.discovery.known import known_compositions
+
+    known = known_compositions()
+    assert known["Ag3Sb"].startswith("FREED (reaction-network)")
+    assert known["Al2Fe3(SiO4)3"].startswith("FREED")
+    assert known["BHF2"].startswith("NIST-JANAF (reaction-network)")
+    assert "FeC2O4" not in known  # not listed anywhere: stays new
