@@ -102,3 +102,30 @@ def test_a_spectrum_is_reachable_from_its_calculation(campaign_db: Path) -> None
     assert c.get(f"/candidate/{mol}/structure.cif").text.splitlines()[0].strip() == "4"  # XYZ of H2CO
     calc = c.get(f"/calculation/{key}").text
     assert 'id="spectrum"' in calc and "TDDFT" in calc
+
+
+def test_synthesizability_column_filters_when_the_result_has_one(campaign_db: Path) -> None:
+    _, res = _result(campaign_db)
+    cands = [{**c, "synthesizability": round(0.1 * i, 2)} for i, c in enumerate(res["candidates"])]
+    page = ranked_page(
+        cands, Query(col="synthesizability", lo=0.5, sort="synthesizability", order="desc"), 0.025
+    )
+    assert "synthesizability" in page.extra_columns and page.columns["synthesizability"][1]
+    assert [r["synthesizability"] for r in page.rows] == sorted(
+        (c["synthesizability"] for c in cands if c["synthesizability"] >= 0.5), reverse=True
+    )
+    none = [{**c, "synthesizability": None} for c in res["candidates"]]  # a result without scores
+    assert "synthesizability" not in ranked_page(none, Query(), 0.025).columns
+
+
+def test_campaign_status_from_the_age_of_its_last_relaxation() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mattwin.serve.campaigns import ACTIVE_S, _status
+
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    old, recent = now - timedelta(seconds=ACTIVE_S + 1), now - timedelta(seconds=5)
+    assert _status(recent, old, now.timestamp()) == "running"
+    assert _status(old, old, now.timestamp()) == "stopped"
+    assert _status(None, recent, now.timestamp()) == "running"  # generating, relaxing references
+    assert _status(None, old, now.timestamp()) == "stopped"

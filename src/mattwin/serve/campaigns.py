@@ -3,8 +3,9 @@ store with indexed queries only (candidates by their primary key, calculations b
 
 Progress of a campaign = relaxations recorded for its candidates (task ``relax`` with the campaign's
 relaxation parameters) out of candidates x member engines. A campaign with a stored result is
-"finished"; without one it is "running" while relaxations keep arriving (the newest within
-:data:`ACTIVE_S` seconds), else "stopped" (killed or waiting: rerun it to resume).
+"finished"; without one it is "running" while relaxations of its candidates keep arriving (the newest
+within :data:`ACTIVE_S` seconds; before the first, within that time of its creation), else "stopped"
+(killed or waiting: rerun it to resume).
 """
 
 from __future__ import annotations
@@ -160,6 +161,13 @@ def _progress(conn: Connection, gen: str, params: str) -> tuple[int, int, int, d
     return int(n_cand), int(row[0]), int(row[1]), _utc(row[2])
 
 
+def _status(last: datetime | None, created: datetime | None, now: float) -> str:
+    """ "running" while candidate relaxations keep arriving (or, before the first, for
+    :data:`ACTIVE_S` after the campaign was created: generation, references), else "stopped"."""
+    recent = last if last is not None else created
+    return "running" if recent is not None and now - recent.timestamp() < ACTIVE_S else "stopped"
+
+
 def summarise(conn: Connection, row: Any, cache: ResultCache, now: float | None = None) -> CampaignSummary:
     """The summary of one ``campaigns`` row."""
     config = json.loads(row.config)
@@ -179,10 +187,7 @@ def summarise(conn: Connection, row: Any, cache: ResultCache, now: float | None 
             last_activity=last, wall_time_s=result.get("wall_time_s"),
             n_screened=result.get("n_screened"), n_stable=stable, threshold=threshold, has_result=True,
         )  # fmt: skip
-    t = time.time() if now is None else now
-    active = last is not None and t - last.timestamp() < ACTIVE_S
-    status = "running" if active else ("stopped" if n_cand else "generating" if created and
-                                        t - created.timestamp() < ACTIVE_S else "stopped")  # fmt: skip
+    status = _status(last, created, time.time() if now is None else now)
     wall = (last - created).total_seconds() if last and created else None
     return CampaignSummary(
         id=row.id, name=row.name, engine=engine, elements=list(config.get("elements", [])), config=config,
