@@ -42,7 +42,6 @@ def test_correlate_vqe_json_cache_and_rung_page(tmp_path):
     [
         ("sqd(6,60)", [], "active space (6,60) does not fit: 4 core + 60 active orbitals"),
         ("vqe(10,12)", [], "vqe(10,12) needs 24 qubits"),
-        ("sqd(7,6)", [], "needs an even number of electrons"),
         ("sqd(6,6)", ["--shots", "0"], "shots=0 must be an integer >= 1"),
     ],
 )

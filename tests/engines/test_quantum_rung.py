@@ -141,6 +141,12 @@ def test_cost_guard_refuses_before_running():
     s, _ = parse_spec("sqd(4,4)/sto-3g")
     with pytest.raises(EngineError, match=r"\(4,4\) has more electrons than the molecule \(2\)"):
         rung.precheck(Molecule(["H", "H"], [[0, 0, 0], [0, 0, 0.74]]), s, "H2")
+    s, _ = parse_spec("sqd(7,6)/6-31g")
+    with pytest.raises(EngineError, match="needs an even number of electrons"):
+        rung.precheck(_n2(), s, "N2")
+    s, _ = parse_spec("sqd(6,6)/6-31g")
+    with pytest.raises(EngineError, match="closed-shell"):
+        rung.precheck(Molecule(["O", "O"], [[0, 0, 0], [0, 0, 1.21]], spin_multiplicity=3), s, "O2")
     s, _ = parse_spec("sqd(6,60)/6-31g")
     with pytest.raises(EngineError, match="does not fit: 4 core \\+ 60 active orbitals"):
         rung.precheck(_n2(), s, "N2")
@@ -148,3 +154,17 @@ def test_cost_guard_refuses_before_running():
     assert guard.noisy_shots(1000, 100, 8)[0] == 1000
     use, est = guard.noisy_shots(10_000, 2000, 20)
     assert use == 0 and est > guard.NOISY_BUDGET_S
+
+
+def test_dmrg_is_the_reference_where_fci_does_not_fit(monkeypatch):
+    from mattwin.quantum import active
+
+    monkeypatch.setattr(active, "FCI_MAX_DETERMINANTS", 1)
+    lih = Molecule(["Li", "H"], [[0, 0, 0], [0, 0, 1.6]])
+    res = quantum_rung(lih, PySCFEngine("vqe(2,4)/sto-3g;m=50"))
+    assert res.reference is not None and res.reference["solver"] == "DMRG-CASCI (block2, M = 50)"
+    assert (
+        res.provenance["variational_tolerance_mEh"] == pytest.approx(0.1)
+        and "block2" in res.provenance["versions"]
+    )
+    assert abs(res.error_vs_reference_mEh) < 0.1  # DMRG is exact in this 16-determinant space
