@@ -60,5 +60,10 @@ window.mattwin = (function () {
     window.mattwinViewer = v;
   }
   document.querySelectorAll("[data-live]").forEach(function (el) { poll(el, 2000); });
+  // plots drawn while the page was still being laid out take their final width once it is
+  window.addEventListener("load", function () {
+    if (typeof Plotly === "undefined") return;
+    document.querySelectorAll(".js-plotly-plot").forEach(function (p) { Plotly.Plots.resize(p); });
+  });
   return { viewer: viewer };
 })();
