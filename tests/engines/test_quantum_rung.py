@@ -67,6 +67,12 @@ def test_sqd_n2_stretched_66_within_tolerance_never_below_casci_with_controls():
     noisy = rows["SQD, LUCJ samples (noisy device model)"]
     assert noisy["shots"] == 1000 and 0.0 <= noisy["error_mEh"] < SQD_NOISY_TOL_MEH
     assert "loses to" in res.verdict and "uniform random" in res.verdict
+    # random samples with the subspace capped at the LUCJ run's string counts: no larger
+    eq = rows["SQD, uniform random samples, LUCJ subspace size (control)"]
+    assert eq["strings"][0] <= head["strings"][0] and eq["strings"][1] <= head["strings"][1]
+    # ... and then far worse than LUCJ: per determinant, the LUCJ samples are the better ones
+    # (125 mEh vs 39 measured here); random samples win above only by covering more configurations
+    assert eq["error_mEh"] > head["error_mEh"]
     # selected CI at the same subspace shape as SQD
     sci = rows["selected CI, equal determinants (control)"]
     assert sci["determinants"] == head["determinants"] and sci["strings"] == head["strings"]

@@ -1,8 +1,9 @@
 """One quantum-rung calculation with its classical controls beside it, on mattwin's own SCF:
 
 * ``sqd``: SQD from LUCJ samples (noiseless, and noisy on the device model), SQD from uniformly random
-  samples, PySCF selected CI at the SQD subspace's determinant count, the LUCJ state's own energy,
-  CCSD and CCSD(T) in the space, Hartree-Fock, and the exact reference (CASCI/FCI or DMRG).
+  samples (as many shots; and with the subspace capped at the LUCJ run's size), PySCF selected CI
+  at the SQD subspace's shape, the LUCJ state's own energy, CCSD and CCSD(T) in the space,
+  Hartree-Fock, and the exact reference (CASCI/FCI or DMRG).
 * ``vqe``: UCCSD-VQE beside CCSD(T), Hartree-Fock and the exact reference.
 * ``qpe-cost``: logical qubits and Toffoli/T gates of double-factorised QPE, beside the size of the
   classical problem (determinants of the space).
@@ -77,9 +78,13 @@ def _sqd(mf: Any, space: ActiveSpace, s: Settings, ref: Reference | None, name: 
     t0 = time.process_time()
     noisy_bits, noisy_info = sqd.sample_noisy(space, op, cfg.shots, cfg.seed)
     t_noisy = time.process_time() - t0
-    rand = sqd.diagonalize(space, sqd.uniform_samples(space, cfg.shots, cfg.seed), cfg, "random", name)
+    rbits = sqd.uniform_samples(space, cfg.shots, cfg.seed)
+    rand = sqd.diagonalize(space, rbits, cfg, "random", name)
     _check_variational("SQD (random samples)", rand.energy, ref, name)
-    sci = sqd.selected_ci(space, (lucj.n_alpha_strings, lucj.n_beta_strings), name)
+    shape = (lucj.n_alpha_strings, lucj.n_beta_strings)
+    rand_eq = sqd.diagonalize(space, rbits, cfg, "random, LUCJ size", name, max_dim=shape)
+    _check_variational("SQD (random samples, LUCJ size)", rand_eq.energy, ref, name)
+    sci = sqd.selected_ci(space, shape, name)
     _check_variational("selected CI", sci.energy, ref, name)
     cc_note = "" if cc.converged else "CCSD did not converge; amplitudes (and LUCJ) from the last iteration"
 
@@ -109,6 +114,7 @@ def _sqd(mf: Any, space: ActiveSpace, s: Settings, ref: Reference | None, name: 
         )
     rows += [
         sampled("SQD, uniform random samples (control)", rand, 0.0),
+        sampled("SQD, uniform random samples, LUCJ subspace size (control)", rand_eq, 0.0),
         _row(
             "selected CI, equal determinants (control)",
             sci.energy,

@@ -9,7 +9,8 @@
   diagonalisation alone give).
 * Diagonalisation: qiskit-addon-sqd's configuration recovery and subspace diagonalisation
   (``diagonalize_fermionic_hamiltonian``) on mattwin's integrals.
-* Control at equal size: PySCF's selected CI (heat-bath-like selection on |H_ij c_j|) whose selection
+* Controls at equal size: SQD from the random samples with the subspace capped at the LUCJ run's
+  string counts, and PySCF's selected CI (heat-bath-like selection on |H_ij c_j|) whose selection
   cutoff is bisected so its determinant space matches the SQD subspace as closely as it can from below.
 
 Bitstrings: ``[b_(N-1) ... b_0 a_(N-1) ... a_0]`` (beta left, alpha right), the convention of both
@@ -160,8 +161,16 @@ def sample_noisy(space: ActiveSpace, op: Any, shots: int, seed: int) -> tuple[An
     return BitArray.from_counts(counts), info
 
 
-def diagonalize(space: ActiveSpace, bits: Any, cfg: SQDSettings, label: str, name: str) -> SampledRun:
-    """Configuration recovery + subspace diagonalisation of ``bits`` (bool array or ``BitArray``)."""
+def diagonalize(
+    space: ActiveSpace,
+    bits: Any,
+    cfg: SQDSettings,
+    label: str,
+    name: str,
+    max_dim: tuple[int, int] | None = None,
+) -> SampledRun:
+    """Configuration recovery + subspace diagonalisation of ``bits`` (bool array or ``BitArray``);
+    ``max_dim``: at most this many (alpha, beta) strings in the subspace."""
     from qiskit_addon_sqd.fermion import diagonalize_fermionic_hamiltonian
 
     n_iter = [0]
@@ -184,6 +193,7 @@ def diagonalize(space: ActiveSpace, bits: Any, cfg: SQDSettings, label: str, nam
         max_iterations=cfg.max_iterations,
         callback=progress,
         seed=cfg.seed,
+        max_dim=max_dim,
     )
     na, nb = res.sci_state.amplitudes.shape
     return SampledRun(
