@@ -8,7 +8,8 @@ Systems (fixed before any run; none of the SQD settings were tuned on them):
     site and its two O neighbours, [CuO2]3-, embedded in Evjen point charges (2 cells), def2-SVP,
     (10e,10o) active space around the Fermi level (63,504 determinants).
 Rungs: SQD from LUCJ samples (noiseless state vector; noisy device model where the trajectory cost fits
-its time budget), SQD from uniformly random samples, selected CI at the SQD subspace shape, CCSD(T) in
+its time budget), SQD from uniformly random samples (as many shots; and capped at the LUCJ subspace
+size), selected CI at the SQD subspace shape, CCSD(T) in
 the space, DMRG-CASCI (block2, M = ``--bond-dim``), against CASCI (FCI) as the exact energy.
 Everything is emulated on a classical simulator; no quantum speed-up is claimed. The script states where
 the quantum rung loses.
@@ -109,10 +110,12 @@ def main() -> None:
         head = rows[0]
         sci = next(r for r in rows if r[0].startswith("selected CI"))
         rand = next(r for r in rows if "random" in r[0])
+        rand_eq = next(r for r in rows if "random" in r[0] and "LUCJ subspace size" in r[0])
         dmrg = next(r for r in rows if r[0].startswith("DMRG"))
         print(
             f"summary {key}: SQD(LUCJ) error {head[1]:.3f} mEh in {head[2]:.1f} s; selected CI at equal "
-            f"determinants {sci[1]:.3f} mEh in {sci[2]:.1f} s; SQD(random) {rand[1]:.3f} mEh; DMRG "
+            f"determinants {sci[1]:.3f} mEh in {sci[2]:.1f} s; SQD(random) {rand[1]:.3f} mEh, at the LUCJ "
+            f"subspace size {rand_eq[1]:.3f} mEh; DMRG "
             f"{dmrg[1]:.4f} mEh in {dmrg[2]:.1f} s; error ratio SQD(LUCJ)/SCI = "
             f"{head[1] / max(sci[1], 1e-9):.2f}, CPU ratio SQD(LUCJ)/DMRG = "
             f"{head[2] / max(dmrg[2], 1e-9):.2f}"
