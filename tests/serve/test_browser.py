@@ -147,6 +147,13 @@ def test_running_campaign_progress_updates_without_reload(
             )  # fmt: skip
             expect(summary.locator('[data-field="done"]')).to_have_text(str(i + 1), timeout=8000)
         expect(summary.locator('[data-field="status"]')).to_have_text("running")
+        # the campaign finishes (its result is stored): the page says so, still without a reload
+        with store.engine.connect() as conn:
+            q = "SELECT result FROM campaigns WHERE result IS NOT NULL"
+            finished = json.loads(conn.exec_driver_sql(q).scalar_one())
+        store.save_campaign_result("running0000000001", finished)
+        expect(summary.locator('[data-field="status"]')).to_have_text("finished", timeout=8000)
+        expect(page.locator("#finished-note")).to_be_visible()
         assert page.evaluate("window.__not_reloaded === true")
         page.goto(server.url + "/")
         expect(page.locator('tr[data-id="running0000000001"] [data-field="done"]')).to_have_text("4")

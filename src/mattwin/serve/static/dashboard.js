@@ -36,6 +36,8 @@ window.mattwin = (function () {
             });
           } else {
             fill(el, data);
+            const note = document.getElementById("finished-note");
+            if (data.status === "finished" && note && note.hidden) note.hidden = false;
           }
           el.setAttribute("data-updated", String(Date.now()));
         })
