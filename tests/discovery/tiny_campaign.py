@@ -18,6 +18,8 @@ CONFIG = CampaignConfig(
     max_atoms=8,
     budget=8,
     max_steps=100,
+    phonons_top=0,  # the escalation tests run the phonons
+    routes_top=0,
 )
 
 

@@ -131,6 +131,18 @@ def discover(
     dask: Annotated[
         str | None, typer.Option("--dask", help="run on a running Dask scheduler, e.g. tcp://host:8786")
     ] = None,
+    escalate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--escalate", help="ladder rung for the top candidates (repeat): ensemble, phonons, elastic"
+        ),
+    ] = None,
+    escalate_top: Annotated[
+        int | None, typer.Option("--escalate-top", help="escalate the top N by P(stable)")
+    ] = None,
+    escalate_budget: Annotated[
+        float | None, typer.Option("--escalate-budget", help="escalation budget, CPU-hours")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -161,6 +173,9 @@ def discover(
                 cfg = CampaignConfig.from_toml(campaign).replace(**overrides, elements=elements)
             else:
                 cfg = CampaignConfig(elements=tuple(elements or ())).replace(**overrides)
+            from mattwin.discovery.escalate_config import with_escalation
+
+            cfg = with_escalation(cfg, escalate, escalate_top, escalate_budget)
             with CampaignProgress(console) as progress:
                 result = run(
                     cfg,

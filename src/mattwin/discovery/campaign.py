@@ -133,6 +133,10 @@ def run_campaign(
     if progress:
         progress("generate", 1, 1, f"{len(cands)} candidates")
     result, pd = screen(config, cands, refs, store, progress, execution)
+    if config.escalate is not None:  # the best candidates climb the ladder (cost-aware, cached)
+        from mattwin.discovery.escalate import escalate
+
+        result = escalate(config, result, cands, refs, store, execution, progress)
     result = CampaignResult(**{**result.__dict__, "wall_time_s": time.perf_counter() - t0})
     store.save_campaign_result(config.campaign_id, result.to_dict(with_structures=False))
     return result, pd

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from pymatgen.core import Element
 
+from mattwin.discovery.escalate_config import EscalateConfig
 from mattwin.errors import CampaignError
 
 _SECTIONS = ("campaign", "generate", "screen", "judge", "rank", "synthesize")
@@ -56,6 +57,9 @@ class CampaignConfig:
     phonons_top: int = 3
     routes_top: int = 3
     phonon_tolerance_THz: float = 0.2
+    #: ``[escalate]``: the ladder of the best candidates (None: no escalation). Not in the id: the
+    #: rungs are calculations of their own, cached by their keys
+    escalate: EscalateConfig | None = None
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -104,6 +108,7 @@ class CampaignConfig:
         d.pop("calibration")
         for key in SYNTHESIZE_KEYS:  # post-processing of finished relaxations
             d.pop(key)
+        d.pop("escalate")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -144,7 +149,13 @@ class CampaignConfig:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise CampaignError(f"{p}: cannot read campaign file: invalid TOML ({exc}); fix it") from exc
+        escalate = data.pop("escalate", None)
         flat: dict[str, Any] = {k: v for k, v in data.items() if k not in _SECTIONS}
+        if escalate is not None:
+            try:
+                flat["escalate"] = EscalateConfig.from_dict(escalate)
+            except CampaignError as exc:
+                raise CampaignError(f"{p}: {exc}") from exc
         for section in _SECTIONS:
             table = data.get(section, {})
             if not isinstance(table, dict):
@@ -166,6 +177,8 @@ def _coerce(d: dict[str, Any]) -> dict[str, Any]:
     for key in ("elements", "compositions", "targets"):
         if isinstance(d.get(key), list | tuple):
             d[key] = tuple(d[key])
+    if isinstance(d.get("escalate"), dict):
+        d["escalate"] = EscalateConfig.from_dict(d["escalate"])
     return d
 
 

@@ -61,6 +61,9 @@ class RankedCandidate:
     gibbs: dict[str, Any] | None = None
     #: the one-line verdict ("new; 24 ± 15 meV/atom above hull ...; route ...")
     verdict: str | None = None
+    #: the escalation ladder (``[escalate]``): one entry per rung run, in order: rung, what it said,
+    #: cost (CPU s), calculation keys and provenance (:mod:`mattwin.discovery.escalate`)
+    ladder: list[dict[str, Any]] = field(default_factory=list)
     structure: dict[str, Any] | None = None  # relaxed pymatgen Structure.as_dict()
 
     def to_dict(self, with_structure: bool = True) -> dict[str, Any]:
@@ -100,6 +103,8 @@ class CampaignResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     #: the calibration of the formation energies (name, engine, data, held-out figures); None: raw
     calibration: dict[str, Any] | None = None
+    #: the escalation: policy, budget, CPU seconds spent per rung, decisions (None: no ``[escalate]``)
+    escalation: dict[str, Any] | None = None
 
     def to_dict(self, with_structures: bool = False) -> dict[str, Any]:
         d = asdict(self)

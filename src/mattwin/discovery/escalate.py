@@ -1,0 +1,433 @@
+"""Escalation: a campaign's best candidates climb the ladder (``[escalate]``), cost-aware.
+
+The decision the ladder serves is the campaign's top N (``top``) ranked by (dynamically or mechanically
+unstable last, P(stable) to two decimals, the campaign's own order). Each (candidate, rung) that is not
+done has a *value*: the expected number of candidates that would enter or leave the top N if it ran:
+
+* ``phonons`` on a top-N candidate: P(imaginary mode), a Beta(1, 1) prior updated with every phonon
+  verdict of the campaign so far; an imaginary mode demotes the candidate (it leaves the top N).
+* ``ensemble`` (the other ensemble members relax the candidate and the reference phases): the
+  probability, over a log-normal prior of the members' E_hull spread (median the geometric mean of the
+  spreads seen so far, 0.03 eV/atom before any), that widening the candidate's E_hull σ to
+  sqrt(σ² + spread²) changes the top-N set; the spread is then folded into its interval and P(stable).
+* a property rung (``elastic``) on a top-N candidate that passed its stability rungs: 1 (the decision
+  needs the property); a Born-unstable elastic tensor demotes it.
+
+Each step runs the option with the largest value per predicted second (:mod:`mattwin.discovery.cost`,
+learned from the store's timings) that the budget and the rung's cap still allow, until no option has
+value. ``policy = "all"`` instead runs every rung on every top-N candidate (the baseline). Every rung
+is a runtime job: cached in the store, so a killed escalation resumes where it stopped; the cost booked
+for a rung is the recorded wall time of its calculations, so a resumed run makes the same decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from pymatgen.core import Structure
+from scipy.stats import norm
+
+from mattwin.analysis.hull import stability
+from mattwin.discovery.config import CampaignConfig
+from mattwin.discovery.cost import CostModel, learn_costs, work
+from mattwin.discovery.escalate_config import EscalateConfig
+from mattwin.discovery.references import ReferencePhase
+from mattwin.discovery.results import CampaignResult, RankedCandidate
+from mattwin.engines.registry import get_engine, member_specs
+from mattwin.errors import CampaignError
+from mattwin.runtime.execute import Execution, execute
+from mattwin.runtime.jobs import Job, Outcome
+from mattwin.store.store import Store
+
+#: prior median of the ensemble members' E_hull spread, eV/atom, and its log-normal width
+SPREAD_PRIOR, SPREAD_WIDTH = 0.03, 0.75
+#: options worth less than this (expected top-N changes) are not run
+MIN_VALUE = 1e-3
+_TASK = {"ensemble": "relax", "phonons": "phonons", "elastic": "elastic_tensor"}
+_Z = norm.ppf((np.arange(8) + 0.5) / 8)
+
+Progress = Callable[[str, int, int, str], None]
+
+
+class _Ladder:
+    """The working state of one escalation: per candidate P(stable), σ, demotion and the ladder."""
+
+    def __init__(self, result: CampaignResult, config: CampaignConfig) -> None:
+        self.result = result
+        self.config = config
+        self.c = list(result.candidates)
+        self.ok = [i for i, c in enumerate(self.c) if c.status == "ok" and not c.duplicate_of and c.structure]
+        self.p = {i: float(self.c[i].p_stable or 0.0) for i in self.ok}
+        self.sd = {i: float(self.c[i].e_hull_std or 0.0) for i in self.ok}
+        self.demoted = {i: self.c[i].dynamically_stable is False for i in self.ok}
+        self.ladder: dict[int, list[dict[str, Any]]] = {i: list(self.c[i].ladder) for i in self.ok}
+        self.done: set[tuple[int, str]] = set()
+        self.spent: dict[str, float] = {}
+        self.spreads: list[float] = []
+        self.charged: set[str] = set()  # calculation keys booked already (shared reference relaxations)
+        for i in self.ok:  # phonons the synthesize stage ran: the first rung of the ladder
+            c = self.c[i]
+            if c.phonons is not None and c.dynamically_stable is not None and not self.ladder[i]:
+                said = "dynamically stable" if c.dynamically_stable else f"{c.phonons.get('mode')}: demoted"
+                key = (c.phonons.get("provenance") or {}).get("key")
+                self.ladder[i].append(
+                    {
+                        "rung": "phonons",
+                        "said": said,
+                        "cost_s": 0.0,
+                        "keys": [key],
+                        "from": "synthesize stage",
+                        "provenance": c.phonons.get("provenance"),
+                    }
+                )
+                self.done.add((i, "phonons"))
+        known = [c.dynamically_stable for c in self.c if c.dynamically_stable is not None]
+        self.n_phonons, self.n_unstable = len(known), sum(1 for k in known if k is False)
+
+    def order(self, p: dict[int, float] | None = None) -> list[int]:
+        p = p or self.p
+        return sorted(self.ok, key=lambda i: (self.demoted[i], -round(p[i], 2), i))
+
+    def top(self, p: dict[int, float] | None = None) -> set[int]:
+        return set(self.order(p)[: self.esc.top])
+
+    @property
+    def esc(self) -> EscalateConfig:
+        assert self.config.escalate is not None
+        return self.config.escalate
+
+
+def _structure(c: RankedCandidate) -> Structure:
+    return Structure.from_dict(c.structure or {})
+
+
+def _value(s: _Ladder, i: int, rung: str, rungs: list[str]) -> float:
+    if (i, rung) in s.done or s.demoted[i]:
+        return 0.0
+    in_top = i in s.top()
+    if rung == "phonons":
+        if s.c[i].dynamically_stable is not None:
+            return 0.0
+        return (1 + s.n_unstable) / (2 + s.n_phonons) if in_top else 0.0
+    if rung == "ensemble":
+        z = math.inf if s.p[i] >= 1 else -math.inf if s.p[i] <= 0 else float(norm.ppf(s.p[i]))
+        if not math.isfinite(z) or s.sd[i] <= 0:
+            return 0.0
+        med = math.exp(np.mean(np.log(np.maximum(s.spreads, 1e-4)))) if s.spreads else SPREAD_PRIOR
+        before = s.top()
+        changed = 0
+        for zk in _Z:
+            spread = med * math.exp(SPREAD_WIDTH * zk)
+            p = dict(s.p)
+            p[i] = float(norm.cdf(z * s.sd[i] / math.hypot(s.sd[i], spread)))
+            changed += len(s.top(p) ^ before) // 2
+        return changed / len(_Z)
+    # a property rung: after the stability rungs
+    if "phonons" in rungs and (i, "phonons") not in s.done and s.c[i].dynamically_stable is None:
+        return 0.0
+    return 1.0 if in_top else 0.0
+
+
+def _others(engine: str) -> list[str]:
+    mine = {get_engine(m).key for m in member_specs(engine)}
+    return [m for m in member_specs("ensemble") if get_engine(m).key not in mine]
+
+
+def _predict(
+    s: _Ladder, i: int, rung: str, costs: CostModel, refs: Sequence[ReferencePhase], cands: Any
+) -> float:
+    st = _structure(s.c[i])
+    if rung == "phonons":
+        from mattwin.synthesis.dynamics import PHONON_PARAMS
+
+        return costs.seconds("phonons", work("phonons", st, PHONON_PARAMS))
+    if rung == "elastic":
+        return costs.seconds("elastic_tensor", work("elastic_tensor", st, {}))
+    members = _others(s.config.engine)
+    t = sum(costs.seconds("relax", len(st)) for _ in members)
+    t += sum(costs.seconds("relax", len(r.structure)) for r in refs for _ in members if not s.charged)
+    return t
+
+
+def _book(s: _Ladder, store: Store, outs: Sequence[Outcome]) -> tuple[float, int]:
+    """CPU seconds of ``outs`` not booked before (their recorded wall times) and how many came from
+    the store rather than being computed now."""
+    t = 0.0
+    for o in outs:
+        if o.key in s.charged:
+            continue
+        s.charged.add(o.key)
+        rec = store.lookup(o.key)
+        t += float(rec.wall_time_s or 0.0) if rec is not None else o.wall_time_s
+    return t, sum(o.cached for o in outs)
+
+
+def _run_phonons(s: _Ladder, i: int, store: Store, execution: Execution | None) -> dict[str, Any]:
+    from mattwin.synthesis.dynamics import dynamic_stability, phonon_job
+
+    spec = member_specs(s.config.engine)[0]
+    st = _structure(s.c[i])
+    key = phonon_job(st, spec).key
+    d = dynamic_stability(st, spec, store, execution, tolerance_THz=s.config.phonon_tolerance_THz)
+    rec = store.lookup(key)
+    cost = 0.0 if key in s.charged or rec is None else float(rec.wall_time_s or 0.0)
+    s.charged.add(key)
+    s.c[i] = replace(s.c[i], dynamically_stable=d.stable if d.computed else None, phonons=d.to_dict())
+    if not d.computed:
+        said = f"failed: {d.error}"
+    elif d.stable:
+        said = f"dynamically stable (softest mode {d.min_frequency_THz:.2f} THz)"
+    else:
+        said = f"{d.mode}: demoted"
+        s.demoted[i] = True
+    if d.computed:
+        s.n_phonons += 1
+        s.n_unstable += not d.stable
+    return {"said": said, "cost_s": cost, "keys": [key], "provenance": d.provenance}
+
+
+def _run_ensemble(
+    s: _Ladder, i: int, refs: Sequence[ReferencePhase], cand: Any, store: Store, execution: Execution | None
+) -> dict[str, Any]:
+    from mattwin.discovery.campaign import _phases
+
+    cfg = s.config
+    relax = {"fmax": cfg.fmax, "max_steps": cfg.max_steps}
+    values = [s.c[i].raw_e_hull]
+    outs_all: list[Outcome] = []
+    for m in _others(cfg.engine):
+        ref_jobs = [
+            Job("relax", r.structure, m, {**relax, "relax_cell": r.relax_cell}, label=r.name) for r in refs
+        ]
+        cand_jobs = [Job("relax", cand.structure, m, {**relax, "relax_cell": True}, label=s.c[i].formula)]
+        ref_out, cand_out = execute(ref_jobs, store, execution), execute(cand_jobs, store, execution)
+        outs_all += ref_out + cand_out
+        try:
+            _, stab = stability(_phases(list(refs), [cand], ref_out, cand_out, m))
+        except ValueError:
+            continue
+        if cand.key in stab:
+            values.append(stab[cand.key].e_hull)
+    cost, n_cached = _book(s, store, outs_all)
+    vals = [float(v) for v in values if v is not None]
+    if len(vals) < 2:
+        return {"said": "failed: the other members gave no E_hull", "cost_s": cost, "keys": []}
+    spread = float(np.std(vals, ddof=1))
+    s.spreads.append(spread)
+    old_sd, p = s.sd[i], s.p[i]
+    new_sd = math.hypot(old_sd, spread)
+    if 0 < p < 1 and old_sd > 0:
+        s.p[i] = float(norm.cdf(norm.ppf(p) * old_sd / new_sd))
+    s.sd[i] = new_sd
+    c = s.c[i]
+    lo, hi = (c.e_hull_interval or [c.e_hull, c.e_hull]) if c.e_hull is not None else (0.0, 0.0)
+    e = c.e_hull or 0.0
+    w = new_sd / old_sd if old_sd > 0 else 1.0
+    s.c[i] = replace(
+        c, e_hull_std=new_sd, p_stable=s.p[i], e_hull_interval=[e - (e - lo) * w, e + (hi - e) * w]
+    )
+    return {
+        "said": f"members' E_hull {', '.join(f'{v:.3f}' for v in vals)} eV/atom: spread {spread:.3f}; "
+        f"σ {old_sd:.3f} -> {new_sd:.3f}, P(stable) {p:.2f} -> {s.p[i]:.2f}",
+        "cost_s": cost,
+        "keys": [o.key for o in outs_all if o.job.material_id == cand.key],
+        "members": [*member_specs(cfg.engine), *_others(cfg.engine)],
+        "n_from_store": n_cached,
+    }
+
+
+def _run_elastic(s: _Ladder, i: int, store: Store, execution: Execution | None) -> dict[str, Any]:
+    spec = member_specs(s.config.engine)[0]
+    out = execute(
+        [Job("elastic_tensor", _structure(s.c[i]), spec, {}, label=s.c[i].formula)], store, execution
+    )
+    cost, _ = _book(s, store, out)
+    o = out[0]
+    if not (o.ok and o.result):
+        return {"said": f"failed: {o.error}", "cost_s": cost, "keys": [o.key]}
+    mod, born = o.result["moduli"], bool(o.result["born_stable"])
+    said = f"K_VRH {mod.get('K_VRH', float('nan')):.1f} GPa, G_VRH {mod.get('G_VRH', float('nan')):.1f} GPa"
+    if not born:
+        said += f"; Born criteria fail ({', '.join(o.result['born_failed'])}): demoted"
+        s.demoted[i] = True
+    return {"said": said, "cost_s": cost, "keys": [o.key], "moduli_GPa": mod}
+
+
+def escalate(
+    config: CampaignConfig,
+    result: CampaignResult,
+    cands: Sequence[Any],
+    refs: Sequence[ReferencePhase],
+    store: Store,
+    execution: Execution | None = None,
+    progress: Progress | None = None,
+) -> CampaignResult:
+    """Run the campaign's ``[escalate]`` ladder on its best candidates (see the module docstring);
+    return the result with each candidate's ladder, the feedback in its verdict and the new order."""
+    esc = config.escalate
+    if esc is None:
+        return result
+    rungs = esc.resolved_rungs(config.engine)
+    if config.engine == "ensemble" and "ensemble" in rungs:
+        raise CampaignError(
+            "escalate: rung 'ensemble' needs a single-model engine; the campaign's is the ensemble"
+        )
+    s = _Ladder(result, config)
+    by_key = {c.key: c for c in cands}
+    budget = esc.budget_cpu_h * 3600
+    cap = esc.rung_cap_cpu_h * 3600 if esc.rung_cap_cpu_h else math.inf
+    log: list[dict[str, Any]] = []
+    first = True
+    baseline = s.order()[: esc.top]  # policy "all": every rung on each of these, in ladder order
+    while True:
+        costs = learn_costs(store, [_TASK[r] for r in rungs])
+        if esc.policy == "all":
+            options = [(1.0, i, r) for i in baseline for r in rungs if (i, r) not in s.done][:1]
+        else:
+            options = [(v, i, r) for i in s.ok for r in rungs if (v := _value(s, i, r, rungs)) > MIN_VALUE]
+        if not options:
+            break
+        priced = sorted(
+            ((v / max(_predict(s, i, r, costs, refs, cands), 1e-3), v, i, r) for v, i, r in options),
+            key=lambda x: -x[0],
+        )
+        spent = sum(s.spent.values())
+        affordable = [
+            x
+            for x in priced
+            if spent + _predict(s, x[2], x[3], costs, refs, cands) <= budget
+            and s.spent.get(x[3], 0.0) + _predict(s, x[2], x[3], costs, refs, cands) <= cap
+        ]
+        if first and not affordable:
+            _, _, i, r = min(priced, key=lambda x: _predict(s, x[2], x[3], costs, refs, cands))
+            need = _predict(s, i, r, costs, refs, cands)
+            raise CampaignError(
+                f"escalate: budget_cpu_h = {esc.budget_cpu_h} (cap {esc.rung_cap_cpu_h} per rung) "
+                f"cannot buy one calculation: the cheapest, {r} of {s.c[i].formula}, is predicted at "
+                f"{need / 3600:.3g} CPU-h; raise the budget"
+            )
+        first = False
+        if not affordable:
+            break
+        ratio, value, i, rung = affordable[0]
+        predicted = _predict(s, i, rung, costs, refs, cands)
+        if progress:
+            progress("escalate", len(log), len(log) + len(affordable), f"{rung} {s.c[i].formula}")
+        s.done.add((i, rung))
+        if rung == "phonons":
+            entry = _run_phonons(s, i, store, execution)
+        elif rung == "ensemble":
+            entry = _run_ensemble(s, i, refs, by_key[s.c[i].candidate_id], store, execution)
+        else:
+            entry = _run_elastic(s, i, store, execution)
+        s.spent[rung] = s.spent.get(rung, 0.0) + entry["cost_s"]
+        entry = {"rung": rung, "value": value, "predicted_s": predicted, **entry}
+        s.ladder[i].append(entry)
+        log.append({"candidate_id": s.c[i].candidate_id, "formula": s.c[i].formula, **entry})
+    return _finish(s, rungs, log, budget)
+
+
+def _finish(s: _Ladder, rungs: list[str], log: list[dict[str, Any]], budget: float) -> CampaignResult:
+    order = s.order()
+    rest = [i for i in range(len(s.c)) if i not in set(order)]
+    ranked = [
+        replace(s.c[i], rank=k + 1, ladder=s.ladder.get(i, list(s.c[i].ladder)))
+        for k, i in enumerate([*order, *rest])
+    ]
+    summary = {
+        "policy": s.esc.policy,
+        "rungs": rungs,
+        "top": s.esc.top,
+        "budget_cpu_s": budget,
+        "spent_cpu_s": sum(s.spent.values()),
+        "spent_per_rung_cpu_s": dict(s.spent),
+        "n_rungs_run": len(log),
+        "steps": log,
+        "final_top": [ranked[k].candidate_id for k in range(min(s.esc.top, len(order)))],
+    }
+    return replace(s.result, candidates=ranked, escalation=summary)
+
+
+def suggest_compute(camp: Any, store: Store, n: int = 5) -> Any:
+    """``mattwin next --for compute``: the ``n`` calculations of the ladder with the largest value per
+    predicted CPU second for a stored campaign (its ``[escalate]`` settings, or the defaults), without
+    running them; stored like every batch of suggestions."""
+    from dataclasses import fields
+
+    from mattwin.discovery.config import _coerce
+    from mattwin.discovery.loop.history import record_batch
+    from mattwin.discovery.loop.next import NextReport, Suggestion
+
+    known = {f.name for f in fields(CampaignConfig)}
+    cfg = CampaignConfig(**_coerce({k: v for k, v in camp.config.items() if k in known}))
+    if cfg.escalate is None:
+        cfg = cfg.replace(escalate=EscalateConfig())
+    assert cfg.escalate is not None
+    rk = {f.name for f in fields(RankedCandidate)}
+    cands = []
+    for d in camp.result.get("candidates", []):
+        c = RankedCandidate(**{k: v for k, v in d.items() if k in rk})
+        if c.status == "ok" and c.structure is None:
+            try:  # the generated structure: atoms and cell for the cost model
+                c = replace(c, structure=store.get_material(c.candidate_id).as_dict())
+            except KeyError:
+                pass
+        cands.append(c)
+    result = CampaignResult(
+        **{
+            **{k: camp.result.get(k) for k in ("name", "elements", "engine")},
+            "engine_signature": {},
+            "n_generated": len(cands),
+            "n_screened": 0,
+            "n_failed": 0,
+            "n_cached": 0,
+            "wall_time_s": 0.0,
+            "candidates": cands,
+            "hull_points": [],
+        }
+    )
+    s = _Ladder(result, cfg)
+    for i in s.ok:  # rungs already in the stored ladder are done
+        s.done.update((i, e["rung"]) for e in s.c[i].ladder)
+    rungs = cfg.escalate.resolved_rungs(cfg.engine)
+    costs = learn_costs(store, [_TASK[r] for r in rungs])
+    spec = member_specs(cfg.engine)[0]
+    options = []
+    for i in s.ok:
+        for r in rungs:
+            v = _value(s, i, r, rungs)
+            if v > MIN_VALUE:
+                t = (
+                    _predict(s, i, r, costs, [], cands)
+                    if r != "ensemble"
+                    else sum(costs.seconds("relax", len(_structure(s.c[i]))) for _ in _others(cfg.engine))
+                )
+                options.append((v / max(t, 1e-3) * 3600, v, t, i, r))
+    options.sort(key=lambda x: -x[0])
+    what = {
+        "phonons": f"phonons (dynamic stability) with {spec}",
+        "elastic": f"elastic tensor with {spec}",
+        "ensemble": f"re-relax with {', '.join(_others(cfg.engine))} (ensemble spread)",
+    }
+    sugg = [
+        Suggestion(
+            candidate_id=s.c[i].candidate_id,
+            formula=s.c[i].formula,
+            action=what[r],
+            acquisition=float(a),
+            reason=f"{v:.2f} expected changes to the top {cfg.escalate.top} for ~{t:.0f} CPU s (cost model "
+            f"from {costs.n_timings(_TASK[r])} timings)",
+            rank=s.order().index(i) + 1,
+            p_stable=s.p[i],
+            e_hull=s.c[i].e_hull,
+            e_hull_std=s.sd[i],
+        )
+        for a, v, t, i, r in options[:n]
+    ]
+    acq = "value of information per CPU-hour (expected top-N changes / predicted cost)"
+    created = record_batch(store, camp.campaign_id, "compute", acq, [x.to_dict() for x in sugg], {"n": n})
+    return NextReport(camp.name, camp.campaign_id, "compute", acq, sugg, 0, created)

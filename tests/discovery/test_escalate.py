@@ -1,0 +1,164 @@
+"""Escalation: a campaign with ``[escalate]`` runs phonons on its top candidates and demotes one with
+an imaginary mode; interrupted mid-escalation it resumes without recomputing; the cost model learns
+from the store's timings; bad settings are refused naming them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+from scipy.stats import norm
+
+from mattwin.discovery.campaign import run_campaign
+from mattwin.discovery.config import CampaignConfig
+from mattwin.discovery.cost import PRIORS, fit_cost
+from mattwin.discovery.escalate_config import EscalateConfig
+from mattwin.discovery.loop.next import load_campaign
+from mattwin.discovery.results import CampaignResult, RankedCandidate
+from mattwin.errors import CampaignError
+from mattwin.store.store import Store
+
+from .tiny_campaign import CONFIG, tiny_db
+
+
+def _phonon_rows(store: Store) -> dict[str, object]:
+    return {r.key: r.finished_at for r in store.calculations(task="phonons", status="done")}
+
+
+def test_phonons_demote_an_imaginary_mode_and_a_killed_escalation_resumes(tmp_path):
+    store = Store(str(tiny_db(tmp_path)))
+    before = load_campaign("lina", store).result["candidates"]
+    cfg = CONFIG.replace(escalate={"rungs": ["phonons"], "top": 3, "policy": "all"})
+    started = []
+
+    def killed_at_the_third_rung(stage, done, total, msg):
+        if stage == "escalate":
+            started.append(msg)
+            if len(started) == 3:  # the process dies as the third calculation starts
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(cfg, store, progress=killed_at_the_third_rung)
+    done = _phonon_rows(store)
+    assert len(done) == 2
+    after, _ = run_campaign(cfg, store)
+    again = _phonon_rows(store)
+    assert len(again) == 3 and {k: again[k] for k in done} == done  # the finished two did not rerun
+    by_id = {c.candidate_id: c for c in after.candidates}
+    ok = [c for c in before if c["status"] == "ok" and not c["duplicate_of"]]
+    by_p = sorted(range(len(ok)), key=lambda k: (-round(ok[k]["p_stable"], 2), k))  # the ladder's order
+    top3 = [ok[k]["candidate_id"] for k in by_p[:3]]
+    for cid in top3:  # each top candidate got phonons, recorded with provenance and cost
+        (entry,) = by_id[cid].ladder
+        assert entry["rung"] == "phonons" and entry["cost_s"] > 0
+        assert entry["provenance"]["engine"] == "chgnet" and entry["keys"][0] in again
+    first = by_id[top3[0]]
+    assert first.dynamically_stable is False  # Na3LiCl4 from a random structure: imaginary modes
+    assert "imaginary mode" in first.ladder[0]["said"] and "demoted" in first.ladder[0]["said"]
+    assert first.phonons["min_frequency_THz"] < -0.2
+    assert first.rank > 1  # it fell below candidates it outranked
+    unchecked = [c for c in after.candidates if c.status == "ok" and not c.ladder]
+    assert unchecked and all(c.rank < first.rank for c in unchecked)
+    assert after.escalation["spent_per_rung_cpu_s"]["phonons"] > 0
+
+
+def _synthetic(p: list[float], sd: float = 0.05) -> CampaignResult:
+    cands = [
+        RankedCandidate(
+            rank=k + 1,
+            candidate_id=f"c{k}",
+            formula="LiCl",
+            origin="test",
+            status="ok",
+            n_atoms=2,
+            e_hull=float(norm.ppf(1 - pk) * sd + 0.025) if 0 < pk < 1 else 0.0,
+            e_hull_std=sd,
+            p_stable=pk,
+            structure=Structure.from_spacegroup(
+                "Fm-3m", Lattice.cubic(5.1), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+            ).as_dict(),
+        )
+        for k, pk in enumerate(p)
+    ]
+    return CampaignResult("t", ["Cl", "Li"], "chgnet", {}, len(p), len(p), 0, 0, 0.0, cands, [])
+
+
+def test_value_of_each_rung_follows_the_top_n_decision():
+    from mattwin.discovery.escalate import _Ladder, _value
+
+    cfg = CONFIG.replace(escalate={"rungs": ["ensemble", "phonons", "elastic"], "top": 2})
+    rungs = ["ensemble", "phonons", "elastic"]
+    s = _Ladder(_synthetic([0.99, 0.62, 0.60, 0.10]), cfg)
+    assert _value(s, 0, "phonons", rungs) == pytest.approx(0.5)  # Beta(1, 1) prior, in the top 2
+    assert _value(s, 2, "phonons", rungs) == 0.0  # outside the top 2: cannot change the decision
+    # the ensemble matters at the boundary (0.62 vs 0.60), not for a candidate far from it
+    assert _value(s, 1, "ensemble", rungs) > _value(s, 0, "ensemble", rungs)
+    assert _value(s, 3, "ensemble", rungs) == 0.0
+    assert _value(s, 0, "elastic", rungs) == 0.0  # a property rung waits for the phonons
+    s.done.add((0, "phonons"))
+    s.c[0] = replace(s.c[0], dynamically_stable=True)
+    assert _value(s, 0, "elastic", rungs) == 1.0
+    s.demoted[1] = True  # a demoted candidate leaves the top 2; the third enters
+    assert _value(s, 2, "phonons", rungs) > 0 and _value(s, 1, "elastic", rungs) == 0.0
+
+
+def test_cost_model_learns_the_scaling_from_timings():
+    logc0, b0 = np.log(PRIORS["phonons"][0]), PRIORS["phonons"][1]
+    assert fit_cost("phonons", [], []) == pytest.approx((logc0, b0))
+    w = np.array([100.0, 400.0, 1600.0, 6400.0] * 10)
+    t = 0.5 * w**1.5
+    logc, b = fit_cost("phonons", list(w), list(t))
+    assert b == pytest.approx(1.5, abs=0.05) and np.exp(logc) == pytest.approx(0.5, rel=0.3)
+
+
+def test_bad_escalation_settings_are_named(tmp_path):
+    with pytest.raises(CampaignError, match="unknown rung 'dft'"):
+        EscalateConfig(rungs=("phonons", "dft"))
+    with pytest.raises(CampaignError, match="unknown application .*'magnet'"):
+        EscalateConfig(application="magnet")
+    with pytest.raises(CampaignError, match="budget_cpu_h = -1"):
+        EscalateConfig(budget_cpu_h=-1)
+    toml = tmp_path / "c.toml"
+    toml.write_text('[campaign]\nelements = ["Li", "Cl"]\n[escalate]\nrungs = ["phonons"]\ntopp = 3\n')
+    with pytest.raises(CampaignError, match="c.toml: escalate: unknown keys topp"):
+        CampaignConfig.from_toml(toml)
+    toml.write_text('[campaign]\nelements = ["Li", "Cl"]\n[escalate]\nrungs = ["phonons"]\ntop = 3\n')
+    cfg = CampaignConfig.from_toml(toml)
+    assert cfg.escalate == EscalateConfig(rungs=("phonons",), top=3)
+    assert cfg.campaign_id == CampaignConfig(elements=("Li", "Cl")).campaign_id  # not in the id
+    assert EscalateConfig().resolved_rungs("chgnet") == ["ensemble", "phonons"]
+    assert EscalateConfig(application="structural").resolved_rungs("ensemble") == ["phonons", "elastic"]
+
+
+def test_a_budget_that_cannot_buy_one_calculation_is_refused(tmp_path):
+    store = Store(str(tiny_db(tmp_path)))
+    cfg = CONFIG.replace(escalate={"rungs": ["phonons"], "budget_cpu_h": 1e-6})
+    with pytest.raises(CampaignError, match=r"budget_cpu_h = 1e-06 .*cannot buy one calculation"):
+        run_campaign(cfg, store)
+    assert _phonon_rows(store) == {}
+
+
+def test_discover_flag_with_an_unknown_rung_exits_2(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mattwin.cli.main",
+            "discover",
+            "--elements",
+            "Li",
+            "Cl",
+            "--escalate",
+            "dft",
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "unknown rung 'dft'" in proc.stderr
