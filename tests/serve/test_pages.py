@@ -48,6 +48,15 @@ def test_ranked_table_sorts_filters_and_pages_like_the_result(campaign_db: Path)
               ("stable", "maybe", "unstable", "failed")}  # fmt: skip
     assert counts["maybe"] + counts["unstable"] + counts["failed"] == len(cands)
     assert counts["stable"] == sum(c["e_hull"] is not None and c["e_hull"] <= thr for c in ok)
+    # known / new compositions partition them too, and a formula substring keeps only its matches
+    new = ranked_page(cands, Query(known="new", per_page=200), thr)
+    known = ranked_page(cands, Query(known="known", per_page=200), thr)
+    assert new.total + known.total == len(cands)
+    assert all(r.get("known_compound") for r in known.rows) and not any(
+        r.get("known_compound") for r in new.rows
+    )
+    ni = ranked_page(cands, Query(q="ni", per_page=200), thr)
+    assert ni.total == sum("ni" in c["formula"].lower() for c in cands) and 0 < ni.total < len(cands)
     # nothing from the URL is trusted: unknown columns and orders fall back to the defaults
     bad = ranked_page(cands, Query(sort="__class__", order="sideways", per_page=10**9, page=-3), thr)
     assert bad.query.sort == "rank" and bad.query.order == "asc" and bad.query.page == 1
