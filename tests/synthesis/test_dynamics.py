@@ -64,3 +64,11 @@ def test_an_unusable_engine_gives_no_verdict_not_a_crash(tmp_path) -> None:  # t
 def test_bad_tolerance(tmp_path, tol) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SettingsError, match="phonon tolerance"):
         dynamic_stability(_nacl(), "chgnet", Store(str(tmp_path / "s.db")), tolerance_THz=tol)
+
+
+def test_a_costly_structure_is_skipped_not_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Past the cost cap (displaced supercells x atoms) no job runs: the verdict says why."""
+    store = Store(str(tmp_path / "s.db"))
+    (r,) = dynamic_stability_many([_cubic_batio3()], "chgnet", store, max_displaced_atoms=10)
+    assert not r.computed and r.error and "phonons skipped" in r.error and "exceed the cap" in r.error
+    assert store.lookup(r.provenance["key"]) is None

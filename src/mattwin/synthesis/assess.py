@@ -158,7 +158,8 @@ def verdict(c: RankedCandidate) -> str:
         parts.append(mode)
         unlikely.append(mode.replace("imaginary mode", "imaginary phonon"))
     elif c.phonons and c.phonons.get("error"):
-        parts.append("phonons failed")
+        skipped = str(c.phonons["error"]).startswith("phonons skipped")
+        parts.append("phonons skipped (cost cap)" if skipped else "phonons failed")
     if c.synthesizability is not None:
         lo_s, hi_s = c.synthesizability_interval or [c.synthesizability, c.synthesizability]
         note = " (a training compound)" if c.known_compound else ""

@@ -15,6 +15,7 @@ the result row (the q-point is then the path point; the mesh minimum still count
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,10 +29,15 @@ from mattwin.runtime.execute import Execution, execute
 from mattwin.runtime.jobs import Job, Outcome
 from mattwin.store.store import Store
 
+log = logging.getLogger(__name__)
 #: a mode counts as imaginary below -TOLERANCE_THZ (THz)
 TOLERANCE_THZ = 0.2
 #: acoustic branches are excluded within this distance of Γ (reduced reciprocal coordinates)
 ACOUSTIC_Q_RADIUS = 0.1
+#: most atoms in all displaced supercells together (n_displacements x supercell atoms) of one check:
+#: every displaced supercell goes through the engine in one batch, so memory grows with this number
+#: (about 1 GB per 2,000 atoms with CHGNet on the CPU); a larger structure is skipped, said so
+MAX_DISPLACED_ATOMS = 5000
 #: phonon settings used for the dynamic-stability check (a light version of ``mattwin phonons``)
 PHONON_PARAMS: dict[str, Any] = {
     "min_length": 8.0,
@@ -183,6 +189,25 @@ def verdict_from_result(
     return DynamicStability(False, fmin, qpt, _describe(fmin, q[i], _labels(prim)), prov)
 
 
+def displaced_atoms(structure: Structure) -> tuple[int, int]:
+    """(number of displaced supercells, atoms per supercell) the check of ``structure`` would run, from
+    phonopy's symmetry-reduced displacements of the standard primitive cell (no engine call)."""
+    import warnings
+
+    from phonopy import Phonopy
+    from pymatgen.symmetry.bandstructure import HighSymmKpath
+
+    from mattwin.tasks.phonons import _phonopy_atoms, supercell_for
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prim = HighSymmKpath(structure, symprec=1e-3).prim
+    sc = supercell_for(prim, float(PHONON_PARAMS["min_length"]))
+    ph = Phonopy(_phonopy_atoms(prim), supercell_matrix=np.diag(sc), primitive_matrix=None)
+    ph.generate_displacements(distance=float(PHONON_PARAMS["displacement"]))
+    return len(ph.supercells_with_displacements or []), len(prim) * int(np.prod(sc))
+
+
 def phonon_job(structure: Structure, engine: str, label: str = "") -> Job:
     """The ``phonons`` job of the dynamic-stability check (cached in the store by its key)."""
     return Job("phonons", structure, engine, dict(PHONON_PARAMS), label=label or "dynamic stability")
@@ -226,10 +251,36 @@ def dynamic_stability_many(
     *,
     tolerance_THz: float = TOLERANCE_THZ,
     labels: Sequence[str] | None = None,
+    max_displaced_atoms: int = MAX_DISPLACED_ATOMS,
 ) -> list[DynamicStability]:
     """:func:`dynamic_stability` of each structure, all jobs through the runtime at once; in order."""
     tol = _check(tolerance_THz)
     names = list(labels) if labels is not None else [""] * len(structures)
     jobs = [phonon_job(s, engine, n) for s, n in zip(structures, names, strict=True)]
-    outs = execute(jobs, store, execution, progress=progress)
-    return [_verdict(o, store, engine, tol) for o in outs]
+    skipped: dict[int, DynamicStability] = {}
+    for i, (s, job) in enumerate(zip(structures, jobs, strict=True)):
+        if store.lookup(job.key) is not None:
+            continue  # computed before: no cost to pay
+        try:
+            n_disp, n_atoms = displaced_atoms(s)
+        except Exception as exc:  # symmetry analysis failed: let the task itself report it
+            log.debug("cost estimate of %s failed: %s", job.name, exc)
+            continue
+        if n_disp * n_atoms > max_displaced_atoms:
+            prov = {"engine": engine, "task": "phonons", "key": job.key, "params": dict(PHONON_PARAMS)}
+            skipped[i] = DynamicStability(
+                False,
+                float("nan"),
+                None,
+                None,
+                prov,
+                computed=False,
+                error=(
+                    f"phonons skipped: {n_disp} displaced supercells of {n_atoms} atoms exceed the cap of "
+                    f"{max_displaced_atoms} atoms (max_displaced_atoms; run `mattwin phonons` for this one)"
+                ),
+            )
+    todo = [i for i in range(len(jobs)) if i not in skipped]
+    outs = execute([jobs[i] for i in todo], store, execution, progress=progress) if todo else []
+    done = {i: _verdict(o, store, engine, tol) for i, o in zip(todo, outs, strict=True)}
+    return [skipped[i] if i in skipped else done[i] for i in range(len(jobs))]
