@@ -1,5 +1,12 @@
 """The Propose step: candidate crystal structures in a chemical space (lengths in Å, volumes in Å^3).
 
+:func:`propose_candidates` is the full generator that ``mattwin discover`` and ``mattwin generate``
+use (version :data:`GENERATOR_VERSION`): compositions with every common oxidation state and mixed
+valence (:mod:`mattwin.discovery.compositions`), orbit-resolved and partial ionic substitution
+(:func:`orbit_substitution_candidates`), PyXtal random structures for compositions no prototype
+fits, and an optional learned proposer (:mod:`mattwin.discovery.proposer`) that reorders.
+:func:`generate_candidates` is the earlier substitution-only generator, kept as a baseline.
+
 SMACT screening gives charge-neutral compositions (:func:`charge_balanced_compositions`); ionic
 substitution (Hautier et al., Inorg. Chem. 50, 656 (2011)) puts their ions into known structures
 (:func:`substitution_candidates`, :func:`prototype_library`); PyXtal gives symmetric random
@@ -27,14 +34,18 @@ import orjson
 from pymatgen.analysis.structure_prediction.substitution_probability import SubstitutionProbability
 from pymatgen.core import Composition, Element, Species, Structure
 
+from mattwin.discovery.config import GENERATOR_VERSION
 from mattwin.discovery.dedup import DuplicateFilter
 from mattwin.errors import CampaignError, MattwinError
 from mattwin.materials import canonical, check_physical, material_id
 
 __all__ = [
+    "GENERATOR_VERSION",
     "Candidate",
     "charge_balanced_compositions",
     "generate_candidates",
+    "orbit_substitution_candidates",
+    "propose_candidates",
     "prototype_library",
     "random_candidates",
     "substitution_candidates",
@@ -58,6 +69,33 @@ class Candidate:
     origin: str
     method: str
     score: float
+    #: (element, states of its sites in ``structure``), from the composition step; () if not assigned
+    ox: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: the cheap rungs' score before the learned proposer reordered (None: not reordered)
+    prior: float | None = None
+
+    @property
+    def oxidation_states(self) -> dict[str, list[int]]:
+        """Element -> oxidation states assigned to its sites (sorted), e.g. {"Fe": [2, 3, 3], ...}."""
+        return {el: list(qs) for el, qs in self.ox}
+
+    @property
+    def mixed_valence(self) -> list[str]:
+        return sorted(el for el, qs in self.ox if len(set(qs)) > 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``mattwin generate``: formula, oxidation states, method, origin, score, size."""
+        return {
+            "candidate_id": self.candidate_id,
+            "formula": self.formula,
+            "oxidation_states": self.oxidation_states,
+            "mixed_valence": self.mixed_valence,
+            "method": self.method,
+            "origin": self.origin,
+            "score": self.score,
+            "prior_score": self.prior if self.prior is not None else self.score,
+            "n_atoms": self.n_atoms,
+        }
 
     @property
     def formula(self) -> str:
@@ -405,11 +443,16 @@ def substitution_candidates(
 
 
 # ---------------------------------------------------------------------------- random (PyXtal)
-@functools.lru_cache(maxsize=512)
-def _compatible(sg: int, num_ions: tuple[int, ...]) -> bool:
+@functools.lru_cache(maxsize=230)
+def _group(sg: int) -> Any:
     from pyxtal.symmetry import Group
 
-    return bool(Group(sg).check_compatible(list(num_ions))[0])
+    return Group(sg)
+
+
+@functools.lru_cache(maxsize=8192)
+def _compatible(sg: int, num_ions: tuple[int, ...]) -> bool:
+    return bool(_group(sg).check_compatible(list(num_ions))[0])
 
 
 def random_candidates(
@@ -419,18 +462,20 @@ def random_candidates(
     seed: int = 0,
     formula_units: Sequence[int] | None = None,
     space_groups: Sequence[int] | None = None,
+    attempts_per_structure: int = 20,
+    pyxtal_tries: int = 10,
 ) -> list[Candidate]:
     """Up to ``n`` symmetric random structures of ``composition`` from PyXtal.
 
     Space groups (``space_groups``, default 2-230) are drawn without repetition, each with a
     random number of formula units (``formula_units``, default every Z with at most
     ``max_atoms`` atoms in the conventional cell) compatible with its Wyckoff multiplicities.
-    A space group is given up after 3 failed attempts; at most ``20 * n`` attempts are made in
-    all, so fewer than ``n`` structures may come back. Structures are reduced to primitive
+    A space group is given up after 3 failed attempts; at most ``attempts_per_structure * n``
+    attempts (each PyXtal call trying ``pyxtal_tries`` times) are made in all, so fewer than ``n``
+    structures may come back. Structures are reduced to primitive
     cells and checked with ``check_physical``. Reproducible for a given ``seed``.
     """
     from pyxtal import pyxtal
-    from pyxtal.symmetry import Group
 
     comp = _parse_composition(composition).reduced_composition
     _validate_symbols([e.symbol for e in comp.elements])
@@ -450,9 +495,10 @@ def random_candidates(
     with _quiet():
         options = {sg: [z for z in zs if _compatible(sg, tuple(z * c for c in per_fu))] for sg in groups}
         options = {sg: z_list for sg, z_list in options.items() if z_list}
-        while len(out) < n and options and attempts < 20 * n:
+        max_attempts = attempts_per_structure * n
+        while len(out) < n and options and attempts < max_attempts:
             for sg in [int(x) for x in rng.permutation(sorted(options))]:
-                if len(out) >= n or attempts >= 20 * n:
+                if len(out) >= n or attempts >= max_attempts:
                     break
                 if sg not in options:
                     continue
@@ -462,7 +508,7 @@ def random_candidates(
                 crystal = pyxtal()
                 try:
                     num_ions = [z * c for c in per_fu]
-                    kwargs = {"factor": PYXTAL_FACTOR, "max_count": 10, "random_state": sub_seed}
+                    kwargs = {"factor": PYXTAL_FACTOR, "max_count": pyxtal_tries, "random_state": sub_seed}
                     crystal.from_random(3, sg, species, num_ions, **kwargs)
                     if not crystal.valid:
                         raise RuntimeError("invalid")
@@ -473,7 +519,7 @@ def random_candidates(
                     if failures[sg] >= 3:
                         del options[sg]
                     continue
-                symbol = Group(sg).symbol
+                symbol = _group(sg).symbol
                 origin = f"pyxtal random, space group {sg} ({symbol}), Z={z}, seed {sub_seed}"
                 out.append(Candidate(structure, origin, "random", 0.0))
     return out
@@ -537,5 +583,311 @@ def generate_candidates(
             if len(out) >= budget:
                 return out
             if rank < len(groups[formula]) and seen.add(groups[formula][rank].structure):
+                out.append(groups[formula][rank])
+    return out
+
+
+# ---------------------------------------------------------------------------- orbit-resolved substitution
+#: score factor of a PyXtal random structure relative to a substitution with probability 1
+RANDOM_PRIOR = 0.05
+#: most search nodes per (composition, prototype) in the orbit assignment
+_MAX_NODES = 3000
+
+
+@dataclass
+class _Orbits:
+    """A decorated prototype's symmetry orbits: (ion, Wyckoff label, site indices), largest first."""
+
+    index: int
+    orbits: tuple[tuple[Species, str, tuple[int, ...]], ...]
+
+    @functools.cached_property
+    def n_cation_sites(self) -> int:
+        return sum(len(sites) for sp, _, sites in self.orbits if (sp.oxi_state or 0) > 0)
+
+
+def orbit_table(prototypes: Sequence[tuple[Structure, str]], max_atoms: int) -> list[_Orbits]:
+    """Symmetry orbits (SpacegroupAnalyzer, symprec 0.1) of the prototypes with at most ``max_atoms``."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    out = []
+    with _quiet():
+        species = _model().species
+        for idx, (proto, _) in enumerate(prototypes):
+            if len(proto) > max_atoms or not all(sp in species for sp in proto.composition):
+                continue
+            try:
+                sym = SpacegroupAnalyzer(proto, symprec=0.1).get_symmetrized_structure()
+                groups: list[tuple[Any, str, tuple[int, ...]]] = [
+                    (sym[eq[0]].specie, wy, tuple(eq))
+                    for eq, wy in zip(sym.equivalent_indices, sym.wyckoff_symbols, strict=True)
+                ]
+            except Exception:  # noqa: BLE001 - spglib fails on a few odd cells: one orbit per site
+                groups = [(site.specie, "1a", (i,)) for i, site in enumerate(proto)]
+            groups.sort(key=lambda g: (-len(g[2]), str(g[0]), g[2]))
+            out.append(_Orbits(idx, tuple(groups)))
+    return out
+
+
+def _orbit_maps(
+    orbits: Sequence[tuple[Species, str, tuple[int, ...]]], need: dict[Species, int], threshold: float
+) -> list[tuple[float, tuple[Species, ...]]]:
+    """Every assignment of a target ion to each orbit that uses exactly ``need`` sites of each ion,
+    keeps cations on cation sites, and has probability (product over distinct old -> new ion pairs of
+    Hautier's conditional probability) >= ``threshold``. Branch and bound; (probability, ions)."""
+    targets = sorted(need, key=str)
+    found: list[tuple[float, tuple[Species, ...]]] = []
+    left = dict(need)
+    nodes = 0
+
+    def rec(i: int, prob: float, pairs: frozenset[tuple[str, str]], chosen: tuple[Species, ...]) -> None:
+        nonlocal nodes
+        nodes += 1
+        if nodes > _MAX_NODES:
+            return
+        if i == len(orbits):
+            if all(v == 0 for v in left.values()):
+                found.append((prob, chosen))
+            return
+        old, _, sites = orbits[i]
+        for t in targets:
+            if left[t] < len(sites) or (t.oxi_state or 0) * (old.oxi_state or 0) <= 0:
+                continue
+            pair = (str(old), str(t))
+            p = prob if pair in pairs else prob * _cond_prob(str(t), str(old))
+            if p < threshold:
+                continue
+            left[t] -= len(sites)
+            rec(i + 1, p, pairs | {pair}, (*chosen, t))
+            left[t] += len(sites)
+
+    rec(0, 1.0, frozenset(), ())
+    return found
+
+
+def _build(
+    proto: Structure, orbits: _Orbits, ions: Sequence[Species]
+) -> tuple[Structure, dict[str, list[int]]] | None:
+    """The prototype with each orbit's sites replaced by its ion, rescaled; None if unphysical."""
+    new = proto.copy()
+    for (_, _, sites), ion in zip(orbits.orbits, ions, strict=True):
+        for i in sites:
+            new.replace(i, ion, properties=None)
+    new.scale_lattice(_scaled_volume(new, proto))
+    ox: dict[str, list[int]] = {}
+    for site in new:
+        ox.setdefault(site.specie.symbol, []).append(round(getattr(site.specie, "oxi_state", 0) or 0))
+    new.remove_oxidation_states()
+    new = canonical(new)
+    try:
+        check_physical(new)
+    except MattwinError:
+        return None
+    return new, ox
+
+
+def _ox_tuple(ox: dict[str, list[int]]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple((el, tuple(sorted(qs))) for el, qs in sorted(ox.items()))
+
+
+def orbit_substitution_candidates(
+    targets: Sequence[Any],
+    prototypes: Sequence[tuple[Structure, str]],
+    max_atoms: int,
+    threshold: float = 1e-3,
+    max_per_composition: int = 10,
+    table: Sequence[_Orbits] | None = None,
+) -> list[Candidate]:
+    """Ionic substitution orbit by orbit, for compositions with per-site oxidation states.
+
+    ``targets`` are :class:`mattwin.discovery.compositions.CompositionCandidate` objects. Each
+    symmetry orbit (Wyckoff set) of a prototype gets one target ion; the orbits of one prototype
+    ion may go to different target ions (partial substitution, as in GNoME's symmetry-aware partial
+    substitutions: e.g. the tetrahedral and octahedral orbits of a spinel's Al3+ becoming Fe2+ and
+    Fe3+ of Fe3O4), and orbits of different prototype ions may go to one target ion. Probability
+    as in :func:`substitution_candidates` (product over distinct ion pairs, >= ``threshold``); the
+    candidate's score is the composition's score times its geometric mean per ion pair, so that
+    binaries and quaternaries compete fairly. method "substitution" when every prototype ion maps
+    to one ion, else "partial substitution". The best ``max_per_composition`` per composition, de-duplicated.
+    """
+    table = list(table) if table is not None else orbit_table(prototypes, max_atoms)
+    out: list[Candidate] = []
+    with _quiet():
+        species = _model().species
+        for cc in targets:
+            amounts = cc.species_amounts
+            if not all(sp in species for sp in amounts):
+                continue
+            n_fu = sum(amounts.values())
+            scored = []
+            for entry in table:
+                proto, label = prototypes[entry.index]
+                if len(proto) % n_fu or len(entry.orbits) < len(amounts):
+                    continue
+                z = len(proto) // n_fu
+                need = {sp: n * z for sp, n in amounts.items()}
+                if sum(n for sp, n in need.items() if (sp.oxi_state or 0) > 0) != entry.n_cation_sites:
+                    continue  # cations go onto cation sites only: the counts must agree
+                for prob, ions in _orbit_maps(entry.orbits, need, threshold):
+                    n_pairs = len({(str(o), str(i)) for (o, _, _), i in zip(entry.orbits, ions, strict=True)})
+                    scored.append((-(prob ** (1 / n_pairs)), label, entry.index, entry, ions))
+            scored.sort(key=lambda t: (t[0], t[1], [str(i) for i in t[4]]))
+            seen, kept = DuplicateFilter(), 0
+            for neg_mean, label, idx, entry, ions in scored[: 5 * max_per_composition]:
+                built = _build(prototypes[idx][0], entry, ions)
+                if built is None or not seen.add(built[0]):
+                    continue
+                by_old: dict[str, set[str]] = {}
+                for (old, _, _), ion in zip(entry.orbits, ions, strict=True):
+                    by_old.setdefault(str(old), set()).add(str(ion))
+                partial = any(len(v) > 1 for v in by_old.values())
+                if partial:
+                    changes = ", ".join(
+                        f"{old}({wy})->{ion}" for (old, wy, _), ion in zip(entry.orbits, ions, strict=True)
+                    )
+                else:
+                    changes = ", ".join(f"{a}->{next(iter(b))}" for a, b in sorted(by_old.items()))
+                method = "partial substitution" if partial else "substitution"
+                origin = f"{method} of {label}: {changes} (p per ion pair={-neg_mean:.3g})"
+                out.append(Candidate(built[0], origin, method, cc.score * -neg_mean, _ox_tuple(built[1])))
+                kept += 1
+                if kept >= max_per_composition:
+                    break
+    return out
+
+
+def _assign_random_ox(structure: Structure, cc: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The composition's oxidation states times the formula units of a random structure (which site
+    of a mixed-valent element takes which state is left to the relaxation)."""
+    per_fu = cc.oxidation_states
+    z = len(structure) // max(int(cc.composition.num_atoms), 1)
+    ox: dict[str, list[int]] = {el: sorted(qs * z) for el, qs in per_fu.items()}
+    return _ox_tuple(ox)
+
+
+def random_for_composition(cc: Any, n: int, max_atoms: int, seed: int) -> list[Candidate]:
+    """Up to ``n`` PyXtal random structures of a composition candidate, scored ``score * RANDOM_PRIOR``
+    (one or two formula units, 4 space-group attempts per structure, 3 PyXtal tries each: a hard
+    composition is given up fast)."""
+    try:
+        raw = random_candidates(
+            cc.composition,
+            n,
+            max_atoms,
+            seed=seed,
+            formula_units=[1, 2],
+            attempts_per_structure=4,
+            pyxtal_tries=3,
+        )
+    except CampaignError:
+        return []
+    return [
+        Candidate(
+            c.structure, c.origin, "random", cc.score * RANDOM_PRIOR, _assign_random_ox(c.structure, cc)
+        )
+        for c in raw
+    ]
+
+
+# ---------------------------------------------------------------------------- the full generator
+def propose_candidates(
+    elements: Sequence[str],
+    max_atoms: int,
+    budget: int,
+    *,
+    compositions: Sequence[str] = (),
+    n_random: int = 0,
+    random_top: int | None = None,
+    n_random_auto: int = 1,
+    max_compositions: int = 400,
+    prototypes_extra: Sequence[Structure] = (),
+    prototypes: Sequence[tuple[Structure, str]] | None = None,
+    seed: int = 0,
+    exclude: Sequence[Structure] = (),
+    proposer: Any = None,
+    mixed_valence: bool = True,
+) -> list[Candidate]:
+    """At most ``budget`` distinct candidates in ``elements``' space, the most promising first.
+
+    1. Compositions: :func:`mattwin.discovery.compositions.composition_candidates` (every common
+       oxidation state, mixed valence, several anions; scored by chemical commonness).
+    2. Structures for the ``max_compositions`` best: orbit-resolved ionic substitution into
+       :func:`prototype_library` plus ``prototypes_extra`` (or exactly ``prototypes``), including
+       partial substitution (:func:`orbit_substitution_candidates`); PyXtal random structures
+       (``n_random_auto`` each) for the ``random_top`` (default: the budget, at most 40) best
+       compositions no prototype fits, and
+       ``n_random`` for each user-named composition in ``compositions``.
+    3. Order: a candidate's score is its composition's score times its substitution probability
+       (:data:`RANDOM_PRIOR` for random ones); a trained ``proposer``
+       (:class:`mattwin.discovery.proposer.Proposer`) multiplies in exp(-predicted E_hull / its
+       temperature). The budget goes round-robin over formulas, user-named first, then by their best
+       score; duplicates and matches of ``exclude`` are dropped. Deterministic for a seed.
+    """
+    from mattwin.discovery.compositions import CompositionCandidate, composition_candidates
+
+    symbols = _validate_symbols(elements)
+    if not symbols:
+        raise CampaignError("empty chemical space: name at least one element")
+    if max_atoms < 1:
+        raise CampaignError(f"max_atoms = {max_atoms} must be positive, e.g. 20")
+    if budget <= 0:
+        return []
+    requested = []
+    for text in compositions:
+        comp = _parse_composition(text)
+        _validate_symbols([e.symbol for e in comp.elements])
+        outside = sorted({e.symbol for e in comp.elements} - set(symbols))
+        if outside:
+            raise CampaignError(
+                f"composition {text!r} has {', '.join(outside)} outside the chemical space {symbols}"
+            )
+        requested.append(comp.reduced_composition)
+    library = list(prototypes) if prototypes is not None else prototype_library(prototypes_extra)
+    comps = (
+        composition_candidates(symbols, max_atoms, mixed_valence=mixed_valence) if len(symbols) > 1 else []
+    )
+    req_formulas = [c.reduced_formula for c in requested]
+    top = comps[:max_compositions]
+    top += [c for c in comps[max_compositions:] if c.formula in req_formulas]
+    pool = orbit_substitution_candidates(top, library, max_atoms, max_per_composition=max(10, budget))
+    fitted = {c.formula for c in pool}
+    no_fit = [c for c in top if c.formula not in fitted and c.formula not in req_formulas]
+    if random_top is None:
+        random_top = min(40, budget)
+    seen_formula: set[str] = set()
+    for i, cc in enumerate(no_fit):
+        if len(seen_formula) >= random_top:
+            break
+        if cc.formula in seen_formula:
+            continue
+        seen_formula.add(cc.formula)
+        pool += random_for_composition(cc, n_random_auto, max_atoms, seed + 7919 * (i + 1))
+    for i, comp in enumerate(requested):
+        if n_random <= 0:
+            continue
+        named = next((c for c in comps if c.formula == comp.reduced_formula), None)
+        if named is None:
+            ox = _guess_ox(comp)
+            ints = {e.symbol: round(comp[e]) for e in comp.elements}
+            named = CompositionCandidate(tuple((el, ox.get(el, 0), n) for el, n in ints.items()), 1.0)
+        cc = named
+        pool += random_for_composition(cc, n_random, max_atoms, seed + 1009 * i)
+    pool = [c for c in pool if c.n_atoms <= max_atoms]
+    if proposer is not None and pool:
+        pool = proposer.reorder(pool)
+    seen = DuplicateFilter(exclude)
+    pool.sort(key=lambda c: -c.score)  # stable: keeps generation order among ties
+    groups: dict[str, list[Candidate]] = {}
+    for cand in pool:
+        if seen.add(cand.structure):  # the known phases and duplicates go before the budget is spread
+            groups.setdefault(cand.formula, []).append(cand)
+    first = {f: i for i, f in reversed(list(enumerate(req_formulas)))}
+    order = sorted(groups, key=lambda f: (first.get(f, len(first)), -groups[f][0].score, f))
+    out: list[Candidate] = []
+    for rank in range(max(map(len, groups.values()), default=0)):
+        for formula in order:
+            if len(out) >= budget:
+                return out
+            if rank < len(groups[formula]):
                 out.append(groups[formula][rank])
     return out
