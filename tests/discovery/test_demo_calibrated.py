@@ -29,3 +29,31 @@ def test_demo_space_reports_calibrated_e_hull_with_probabilities(tmp_path):
             assert c.known_compound.startswith("experimental formation enthalpy")
             # on the hull only as the known compound itself (it relaxes into mattwin's searched LiPO3)
             assert c.e_hull > 0.005 or (c.duplicate_of or "").startswith("reference LiPO3")
+
+
+@pytest.mark.slow
+def test_demo_lists_olivine_as_known_and_no_known_phase_as_a_new_stable_material(tmp_path):
+    """The demo campaign (examples/demo.toml; phonons off to keep it short): olivine LiFePO4 is a known
+    compound on the hull; R-3c LiPO3 and I-4 FePO4 are no longer stable new materials: their measured
+    polymorphs (searched monoclinic LiPO3, trigonal berlinite-type FePO4 in the library) are competing
+    phases, so they sit above the hull or relax into those phases; every candidate has a verdict."""
+    from pathlib import Path
+
+    demo = Path(__file__).parents[2] / "examples" / "demo.toml"
+    result = discover(demo, store=Store(str(tmp_path / "demo.db")), phonons_top=0)
+    assert any(h.kind == "reference" and "FePO4 berlinite" in h.name for h in result.hull_points)
+    olivine = [
+        h for h in result.hull_points if h.kind == "reference" and h.name.startswith("LiFePO4 olivine")
+    ]
+    assert olivine and olivine[0].e_hull <= 1e-6
+    ok = [c for c in result.candidates if c.status == "ok"]
+    assert all(c.verdict for c in ok)
+    for c in ok:
+        if c.formula == "LiFePO4":
+            assert c.known_compound is not None and c.verdict.startswith(("known compound", "unlikely"))
+        if c.formula in ("LiPO3", "FePO4"):
+            assert c.known_compound is not None  # never "new"
+            relaxed_into_known = (c.duplicate_of or "").startswith("reference")
+            assert c.e_hull > 0.005 or relaxed_into_known, (c.formula, c.spacegroup, c.e_hull)
+        if c.known_compound is None and c.e_hull is not None:
+            assert c.verdict.startswith(("new", "unlikely"))

@@ -23,7 +23,12 @@ from mattwin.discovery.results import HullPoint, RankedCandidate
 from mattwin.errors import MattwinError, SettingsError
 from mattwin.runtime.execute import Execution
 from mattwin.store.store import Store
-from mattwin.synthesis.dynamics import TOLERANCE_THZ, dynamic_stability_many
+from mattwin.synthesis.dynamics import (
+    MAX_DISPLACED_ATOMS,
+    TOLERANCE_THZ,
+    displaced_atoms,
+    dynamic_stability_many,
+)
 from mattwin.synthesis.routes import routes as find_routes
 from mattwin.synthesis.score import load_model
 from mattwin.synthesis.thermo import (
@@ -219,7 +224,10 @@ def assess_candidates(
         replace(c, gibbs={"temperature_K": t, **g[c.candidate_id]}) if c.candidate_id in g else c for c in out
     ]
     top = [c for c in out if _eligible(c, (c.metastability_window or {}).get("window_eV_atom", 0.067))]
-    ph_top = top[: st.phonons_top]
+    # new compositions first (a known compound is known to exist); a structure past the phonon cost cap
+    # is reported as skipped and does not take one of the phonons_top places
+    top = [c for c in top if not c.known_compound] + [c for c in top if c.known_compound]
+    ph_top = _phonon_choice(top, st.phonons_top)
     if progress:
         progress("synthesize", 2, 4, f"phonons of {len(ph_top)} candidates")
     if ph_top:
@@ -259,6 +267,24 @@ def assess_candidates(
     if progress:
         progress("synthesize", 4, 4, "verdicts")
     return out
+
+
+def _phonon_choice(top: list[RankedCandidate], n: int) -> list[RankedCandidate]:
+    chosen: list[RankedCandidate] = []
+    costly: list[RankedCandidate] = []
+    for c in top:
+        if len(chosen) >= n or len(costly) >= 2 * n:
+            break
+        s = _structure(c)
+        if s is None:
+            continue
+        try:
+            n_disp, n_atoms = displaced_atoms(s)
+        except Exception:  # symmetry analysis failed: the phonon task reports it
+            chosen.append(c)
+            continue
+        (costly if n_disp * n_atoms > MAX_DISPLACED_ATOMS else chosen).append(c)
+    return chosen + costly
 
 
 def _routes_for(c: RankedCandidate, t: float) -> list[dict[str, Any]]:
