@@ -69,8 +69,8 @@ def test_candidate_links_to_its_frontier_page(campaign_db: Path) -> None:
     top = next(r for r in res["candidates"] if r["status"] == "ok")
     html = c.get(f"/candidate/{top['candidate_id']}?campaign={cid}").text
     assert "relax" in html and "equation_of_state" in html
-    key = re.search(r'href="/calculation/([0-9a-f]+)">multiscale', html)
-    assert key, "the equation-of-state calculation links to its multiscale page"
+    key = re.search(r'href="/calculation/([0-9a-f]+)">equation_of_state<', html)
+    assert key and f'href="/calculation/{key.group(1)}">multiscale' in html, "EOS -> multiscale page"
     calc = c.get(f"/calculation/{key.group(1)}").text
     assert 'id="eos"' in calc and "Birch" in calc and "B0 =" in calc
     full = c.get(f"/calculation/{key.group(1)}/report")
