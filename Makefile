@@ -42,6 +42,7 @@ bench: install
 	$(PY) benchmarks/bench_formation_enthalpy.py
 	$(PY) benchmarks/bench_element_polymorphs.py --engines chgnet sevenn:7net-0 sevenn:7net-l3i5
 	$(PY) benchmarks/bench_serve.py
+	$(PY) benchmarks/bench_quantum_rung.py
 
 clean:
 	rm -rf $(VENV) mattwin.db mattwin.db-wal mattwin.db-shm mattwin.runs mattwin-report
