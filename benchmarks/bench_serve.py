@@ -192,8 +192,8 @@ def main() -> None:
             con.execute("DROP INDEX ix_candidates_material_id")
             con.commit()
             con.close()
-            client = TestClient(create_app(open_read_only(str(db))))
-            plain = TestClient(create_app(open_read_only(str(bare))))
+            client = TestClient(create_app(open_read_only(str(db))), base_url="http://127.0.0.1")
+            plain = TestClient(create_app(open_read_only(str(bare))), base_url="http://127.0.0.1")
             page = f"/campaign/{done}?sort=e_hull&order=asc&page=2&per_page=50"
             live = f"/campaign/{running}?page=2&per_page=50"
             n = args.requests

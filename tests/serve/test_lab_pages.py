@@ -56,7 +56,7 @@ def test_drift_flag_and_residuals(db_copy: Path, tmp_path: Path) -> None:
     )
     add_measurements(csv, store=store)
     store.engine.dispose()
-    c = TestClient(create_app(open_read_only(str(db_copy))))
+    c = TestClient(create_app(open_read_only(str(db_copy))), base_url="http://127.0.0.1")
     page = c.get("/measurements").text
     assert page.count('class="outside"') == 5  # 0.3 eV/atom above a ±0.033 interval
     assert "+0.300" in page  # the residual, measured - predicted
@@ -77,7 +77,11 @@ def test_no_drift_when_the_lab_agrees(db_copy: Path, tmp_path: Path) -> None:
     )
     add_measurements(csv, store=store)
     store.engine.dispose()
-    html = TestClient(create_app(open_read_only(str(db_copy)))).get("/measurements").text
+    html = (
+        TestClient(create_app(open_read_only(str(db_copy))), base_url="http://127.0.0.1")
+        .get("/measurements")
+        .text
+    )
     assert 'id="drift"' in html and "in control" in html and "DRIFT" not in html
 
 
@@ -94,7 +98,11 @@ def test_calibration_history(db_copy: Path) -> None:
     save_calibration(store, _fit("v1", 0.15))
     save_calibration(store, _fit("v2", 0.12))
     store.engine.dispose()
-    html = TestClient(create_app(open_read_only(str(db_copy)))).get("/calibrations").text
+    html = (
+        TestClient(create_app(open_read_only(str(db_copy))), base_url="http://127.0.0.1")
+        .get("/calibrations")
+        .text
+    )
     assert "emt@v1" in html and "emt@v2" in html and "0.120" in html and "0.150" in html
     assert 'id="calibration-history"' in html
 
@@ -103,7 +111,7 @@ def test_calibration_history(db_copy: Path) -> None:
 def test_dashboard_over_postgresql(store: Store, cu_fcc: Any) -> None:
     store.save_campaign("pgcampaign000001", "on postgres", {"elements": ["Cu"], "engine": "emt"})
     store.add_candidates("unused", [(cu_fcc, "test", "test", 0.0)])
-    c = TestClient(create_app(open_read_only(store.url)))
+    c = TestClient(create_app(open_read_only(store.url)), base_url="http://127.0.0.1")
     (s,) = c.get("/api/campaigns").json()
     assert s["name"] == "on postgres" and s["status"] == "running"  # just created
     assert c.get("/campaign/pgcampaign000001").status_code == 200

@@ -65,7 +65,7 @@ def test_ranked_table_sorts_filters_and_pages_like_the_result(campaign_db: Path)
 
 def test_candidate_links_to_its_frontier_page(campaign_db: Path) -> None:
     cid, res = _result(campaign_db)
-    c = TestClient(create_app(open_read_only(str(campaign_db))))
+    c = TestClient(create_app(open_read_only(str(campaign_db))), base_url="http://127.0.0.1")
     top = next(r for r in res["candidates"] if r["status"] == "ok")
     html = c.get(f"/candidate/{top['candidate_id']}?campaign={cid}").text
     assert "relax" in html and "equation_of_state" in html
@@ -92,7 +92,7 @@ def test_campaign_counts_are_the_stores(campaign_db: Path) -> None:
     n_cand = con.execute("SELECT count(*) FROM candidates").fetchone()[0]
     con.close()
     _, res = _result(campaign_db)
-    c = TestClient(create_app(open_read_only(str(campaign_db))))
+    c = TestClient(create_app(open_read_only(str(campaign_db))), base_url="http://127.0.0.1")
     (s,) = c.get("/api/campaigns").json()
     assert s["status"] == "finished" and s["n_candidates"] == n_cand == len(res["candidates"])
     assert s["n_done"] == s["n_jobs"] == n_cand < n_relax  # the reference phases are relaxed too
@@ -105,7 +105,7 @@ def test_a_spectrum_is_reachable_from_its_calculation(campaign_db: Path) -> None
         "SELECT key, material_id FROM calculations WHERE task = 'excited_states'"
     ).fetchone()
     con.close()
-    c = TestClient(create_app(open_read_only(str(campaign_db))))
+    c = TestClient(create_app(open_read_only(str(campaign_db))), base_url="http://127.0.0.1")
     page = c.get(f"/candidate/{mol}").text  # a molecule: shown in 3D from XYZ, no cell
     assert 'data-format="xyz"' in page and f'href="/calculation/{key}">spectra' in page
     assert c.get(f"/candidate/{mol}/structure.cif").text.splitlines()[0].strip() == "4"  # XYZ of H2CO

@@ -32,7 +32,9 @@ TOKEN = "s3cret-token-for-tests-0123"
 
 
 def _client(db: Path | str, token: str | None = None) -> TestClient:
-    return TestClient(create_app(open_read_only(str(db)), token=token), follow_redirects=False)
+    return TestClient(
+        create_app(open_read_only(str(db)), token=token), follow_redirects=False, base_url="http://127.0.0.1"
+    )
 
 
 def _sha(path: Path) -> str:
@@ -95,7 +97,7 @@ def test_the_store_cannot_be_written(campaign_db: Path) -> None:
     with pytest.raises(DBAPIError):
         with ro.engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x INTEGER)"))
-    c = TestClient(create_app(ro))
+    c = TestClient(create_app(ro), base_url="http://127.0.0.1")
     for method in ("post", "put", "delete", "patch"):
         for url in ["/", "/api/campaigns", "/measurements", "/static/dashboard.js"]:
             assert getattr(c, method)(url).status_code == 405, (method, url)
@@ -260,3 +262,16 @@ def test_serve_command_on_a_non_local_host(campaign_db: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def test_a_local_dashboard_answers_loopback_names_only(campaign_db: Path) -> None:
+    """Without a token, a request addressed to another name (a DNS-rebinding page) is refused."""
+    app = create_app(open_read_only(str(campaign_db)))
+    for base in ("http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765"):
+        assert TestClient(app, base_url=base).get("/api/campaigns").status_code == 200, base
+    for base in ("http://evil.example:8765", "http://testserver", "http://192.168.1.7:8765"):
+        assert TestClient(app, base_url=base).get("/api/campaigns").status_code == 400, base
+    # with a token the name does not matter: the token is the check
+    tok = create_app(open_read_only(str(campaign_db)), token=TOKEN)
+    r = TestClient(tok, base_url="http://dashboard.lab:8765").get("/", headers={"X-Mattwin-Token": TOKEN})
+    assert r.status_code == 200

@@ -3,8 +3,11 @@
 Local addresses (loopback) need no token unless one is given. Any other address needs one
 (``--token`` or generated); each request then carries it in the ``X-Mattwin-Token`` header, as
 ``Authorization: Bearer T``, or once as ``?token=T``, which sets an HttpOnly cookie for the rest of
-the session. Every response carries a Content-Security-Policy that allows scripts, styles and
-connections from the dashboard's own origin only, so a page cannot load anything from elsewhere.
+the session. Without a token (a local bind) only requests addressed to a loopback name
+(``Host: localhost``, ``127.0.0.1``, ``[::1]``) are answered, so a web page elsewhere cannot read the
+dashboard through DNS rebinding. Every response carries a Content-Security-Policy that allows
+scripts, styles and connections from the dashboard's own origin only, so a page cannot load anything
+from elsewhere.
 """
 
 from __future__ import annotations
@@ -58,8 +61,16 @@ def bind_token(host: str, token: str | None, generate: bool) -> str | None:
     return secrets.token_urlsafe(24)
 
 
+def _host_name(host_header: str) -> str:
+    """The name of a Host header without its port: ``[::1]:8765`` -> ``::1``, ``a:1`` -> ``a``."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0]
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
 class TokenMiddleware(BaseHTTPMiddleware):
-    """Reject requests without the token (401); security headers on every response."""
+    """Reject requests without the token (401), and without a token requests not addressed to a
+    loopback name (400); security headers on every response."""
 
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         super().__init__(app)
@@ -77,7 +88,13 @@ class TokenMiddleware(BaseHTTPMiddleware):
         query_token = request.query_params.get("token")
         auth = request.headers.get("authorization", "")
         given = request.headers.get(HEADER) or (auth[7:] if auth.lower().startswith("bearer ") else None)
-        if self.token is not None and query_token is not None and self._ok(query_token):
+        if self.token is None and not is_local(_host_name(request.headers.get("host", ""))):
+            response = PlainTextResponse(
+                "400: this dashboard answers requests to localhost only (start it with --token to serve "
+                "other names)",
+                status_code=400,
+            )
+        elif self.token is not None and query_token is not None and self._ok(query_token):
             # the token in the URL once: set the cookie and drop it from the address bar
             params = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
             url = (
