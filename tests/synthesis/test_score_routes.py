@@ -132,3 +132,10 @@ def test_reaction_network_tables_name_compounds_only_they_list() -> None:
     assert known["Al2Fe3(SiO4)3"].startswith("FREED")
     assert known["BHF2"].startswith("NIST-JANAF (reaction-network)")
     assert "FeC2O4" not in known  # not listed anywhere: stays new
+
+
+def test_gibbs_hull_leaves_out_an_element_without_data() -> None:
+    """pymatgen's element G(T) table has no Pm: that phase gets no value, the others still do."""
+    pm = Structure(Lattice.cubic(5.4), ["Pm", "O", "O"], [[0, 0, 0], [0.25, 0.25, 0.25], [0.75, 0.75, 0.75]])
+    h = gibbs_hull([SolidPhase("bto", _cubic_batio3(), -3.44), SolidPhase("pm", pm, -3.0)], 1000)
+    assert "pm" not in h and h["bto"]["e_hull_eV_atom"] == pytest.approx(0.0, abs=1e-9)

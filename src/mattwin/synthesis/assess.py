@@ -20,7 +20,7 @@ from typing import Any
 from pymatgen.core import Composition, Structure
 
 from mattwin.discovery.results import HullPoint, RankedCandidate
-from mattwin.errors import MattwinError, SettingsError
+from mattwin.errors import SettingsError
 from mattwin.runtime.execute import Execution
 from mattwin.store.store import Store
 from mattwin.synthesis.dynamics import (
@@ -217,7 +217,7 @@ def assess_candidates(
     refs = {r.name: r.structure for r in references}
     try:
         g = _gibbs(out, hull_points, refs, t)
-    except (ValueError, MattwinError) as exc:  # the descriptor failed on a phase: no finite-T picture
+    except Exception as exc:  # the descriptor has no data for an element (G_i(T)): no finite-T picture
         log.warning("free energies at %g K failed: %s", t, exc)
         g = {}
     out = [
@@ -258,7 +258,7 @@ def assess_candidates(
     for c in rt_top:
         try:
             found[c.candidate_id] = _routes_for(c, t)
-        except (ValueError, MattwinError) as exc:
+        except Exception as exc:  # one candidate's routes never stop the others
             log.warning("routes to %s failed: %s", c.formula, exc)
     out = [replace(c, routes=found[c.candidate_id]) if c.candidate_id in found else c for c in out]
     out = [replace(c, verdict=verdict(c)) for c in out]

@@ -115,14 +115,18 @@ def _gases(elements: set[str], t: float) -> list[PDEntry]:
 
 def gibbs_hull(phases: Sequence[SolidPhase], temperature_K: float) -> dict[str, dict[str, float]]:
     """Per phase key: ``dGf_eV_atom`` (ΔG_f at T) and ``e_hull_eV_atom`` (above the hull of every
-    phase's ΔG_f(T), the elements at 0 and the tabulated gases of the chemical space)."""
+    phase's ΔG_f(T), the elements at 0 and the tabulated gases of the chemical space). A phase with an
+    element the descriptor has no G_i(T) for is left out (no key)."""
     t = check_temperature(temperature_K)
     elements = {e.symbol for p in phases for e in p.structure.composition.elements}
     entries: list[PDEntry] = [PDEntry(Composition(el), 0.0, name=el) for el in sorted(elements)]
     by_key: dict[str, PDEntry] = {}
     for p in phases:
         comp = p.structure.composition
-        g = gibbs_formation_energy(p.structure, p.formation_enthalpy_per_atom, t)
+        try:
+            g = gibbs_formation_energy(p.structure, p.formation_enthalpy_per_atom, t)
+        except KeyError:  # an element without tabulated G_i(T) (Pm, actinides...): left out, no value
+            continue
         e = PDEntry(comp, g * comp.num_atoms, name=p.key)
         by_key[p.key] = e
         entries.append(e)
