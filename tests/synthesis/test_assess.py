@@ -118,6 +118,9 @@ def test_synthesize_section_of_a_campaign_file_and_the_campaign_id(tmp_path) -> 
     (tmp_path / "d.toml").write_text(base + '[synthesize]\nphonons_top = "all"\n')
     with pytest.raises(CampaignError, match="phonons_top"):
         CampaignConfig.from_toml(tmp_path / "d.toml")
+    (tmp_path / "e.toml").write_text(base + "[synthesize]\nphonon_top = 3\n")  # a typo
+    with pytest.raises(CampaignError, match="unknown keys phonon_top"):
+        CampaignConfig.from_toml(tmp_path / "e.toml")
 
 
 @pytest.mark.parametrize(
