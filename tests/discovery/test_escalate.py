@@ -162,3 +162,21 @@ def test_discover_flag_with_an_unknown_rung_exits_2(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "unknown rung 'dft'" in proc.stderr
+
+
+def test_a_campaign_runs_the_stages_it_names(tmp_path):
+    from mattwin.discovery.stages import DEFAULT_STAGES, CampaignState, Context, run_stages
+
+    store = Store(str(tiny_db(tmp_path)))
+    state = run_stages(CampaignState(CONFIG), Context(store), ("generate", "screen", "judge"))
+    assert state.history == ("generate", "screen", "judge")
+    assert len(state.cands) == 8 and state.result is not None and state.calibration is not None
+    assert all(o.cached for o in state.cand_out)  # the stored relaxations: nothing recomputed
+    assert all(c.verdict is None for c in state.result.candidates)  # synthesize was not named
+    summary = state.summary()
+    assert summary["stages_run"] == ["generate", "screen", "judge"] and summary["n_candidates"] == 8
+    assert DEFAULT_STAGES[:3] == ("generate", "screen", "judge")
+    with pytest.raises(CampaignError, match="unknown stage 'relax'"):
+        CONFIG.replace(stages=["generate", "screen", "relax"])
+    with pytest.raises(CampaignError, match="must start with generate, screen, judge"):
+        CONFIG.replace(stages=["generate", "judge"])

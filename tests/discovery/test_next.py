@@ -109,6 +109,17 @@ def test_target_campaign_uses_qlognei_with_stability(tmp_path):
     assert rep.suggestions[0].p_stable is not None and rep.suggestions[0].p_stable > 0.05
 
 
+def test_next_for_compute_ranks_ladder_calculations_by_value_per_cpu_hour(tmp_path):
+    store = Store(str(tiny_db(tmp_path)))
+    rep = next_experiments("lina", n=3, mode="compute", store=store)
+    assert rep.mode == "compute" and len(rep.suggestions) == 3
+    values = [s.acquisition for s in rep.suggestions]
+    assert values == sorted(values, reverse=True) and values[0] > 0
+    assert {s.action.split()[0] for s in rep.suggestions} <= {"phonons", "re-relax"}
+    assert all(s.rank <= 5 for s in rep.suggestions)  # only what can change the top 5
+    assert history(store, rep.campaign_id)[-1]["mode"] == "compute"
+
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 

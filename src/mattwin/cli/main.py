@@ -235,6 +235,11 @@ def _print_ranking(result: Any, report: Path) -> None:
         f"{result.n_cached} calculations from the store, {result.wall_time_s:.0f} s. "
         f"Report: {report / 'report.html'}"
     )
+    if result.escalation is not None:
+        from mattwin.discovery.escalate import format_ladders
+
+        for line in format_ladders(result):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @refs_app.command("add")

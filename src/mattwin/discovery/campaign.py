@@ -1,115 +1,41 @@
-"""A discovery campaign: generate -> de-duplicate -> screen (relax) -> formation energy and E_hull
-against the reference phases -> rank with uncertainty -> record. Every calculation goes through
-the runtime, so a rerun recomputes nothing and a killed run resumes where it stopped."""
+"""A discovery campaign: generate -> screen (relax) -> judge (calibrated E_hull with intervals and
+P(stable), ranked) -> synthesize (can it be made?) -> escalate (the ladder, cost-aware) -> learn (the next
+measurements), each a stage over one explicit state (:mod:`mattwin.discovery.stages`). Every calculation
+goes through the runtime, so a rerun recomputes nothing and a killed run resumes where it stopped.
+
+The public names (:func:`run_campaign`, :func:`assess_stability`, :func:`screen`,
+:func:`campaign_references`, :func:`propose_for`) live here; the stages hold the work."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import cached_property
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
-import numpy as np
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Structure
 
-from mattwin.analysis.calibrated_hull import CalibratedStability, calibrated_stability
-from mattwin.analysis.calibration import Calibration
-from mattwin.analysis.hull import PhaseEnergy
-from mattwin.analysis.mp2020 import mp2020_correction
-from mattwin.analysis.ranking import Target, rank_key
-from mattwin.discovery.calibrate import calibration_for
 from mattwin.discovery.config import CampaignConfig
-from mattwin.discovery.generate import propose_candidates
-from mattwin.discovery.known import known_compositions, predicted_references
-from mattwin.discovery.references import ReferencePhase, builtin_references
-from mattwin.discovery.results import CampaignResult, HullPoint, RankedCandidate
+from mattwin.discovery.references import ReferencePhase
+from mattwin.discovery.results import CampaignResult
+from mattwin.discovery.stages import DEFAULT_STAGES, CampaignState, Context, run_stages
+from mattwin.discovery.stages.generate import campaign_references, propose_for
+from mattwin.discovery.stages.generate import candidates as _candidates  # noqa: F401
+
+# the former private helpers, for code that imported them from here
+from mattwin.discovery.stages.judge import _mark_relaxed_duplicates, _mean_phases, _ranked, _spacegroup  # noqa: F401
+from mattwin.discovery.stages.judge import judge as _judge  # noqa: F401
+from mattwin.discovery.stages.judge import member_phases as _phases  # noqa: F401
+from mattwin.discovery.stages.screen import run_jobs as _run  # noqa: F401
+from mattwin.discovery.stages.state import Candidate, Progress
 from mattwin.engines.registry import get_engine, member_specs
-from mattwin.errors import CampaignError
-from mattwin.materials.identity import material_id
-from mattwin.runtime.execute import Execution, execute
-from mattwin.runtime.jobs import Job, Outcome
+from mattwin.runtime.execute import Execution
 from mattwin.store.store import Store
-from mattwin.synthesis import assess_candidates
 
-#: progress(stage, done, total, message); stages: "generate", "calibrate", "references", "candidates",
-#: "synthesize"
-Progress = Callable[[str, int, int, str], None]
+#: a generated or given structure (the stages' :class:`~mattwin.discovery.stages.state.Candidate`)
+_Cand = Candidate
 
-
-@dataclass(frozen=True)
-class _Cand:
-    structure: Structure
-    origin: str
-    method: str
-    score: float
-
-    @cached_property
-    def key(self) -> str:
-        return material_id(self.structure)
-
-
-def campaign_references(config: CampaignConfig, store: Store) -> list[ReferencePhase]:
-    """Shipped reference phases of the chemical space, the searched structures of known compounds that
-    the library lacks (:func:`mattwin.discovery.known.predicted_references`) and the user's
-    (``mattwin refs add``), unique."""
-    refs = builtin_references(config.elements)
-    refs += predicted_references(config.elements)
-    refs += [ReferencePhase(n, s, src, rc) for s, n, src, rc in store.references(config.elements)]
-    seen: set[str] = set()
-    unique = []
-    for r in refs:
-        mid = material_id(r.structure)
-        if mid not in seen:
-            seen.add(mid)
-            unique.append(r)
-    return unique
-
-
-def propose_for(config: CampaignConfig, refs: list[ReferencePhase], proposer: Any = None) -> list[Any]:
-    """The Propose step of a campaign on its own (``mattwin generate``): the full generator with the
-    reference phases as extra prototypes and as known phases to leave out."""
-    return propose_candidates(
-        config.elements,
-        max_atoms=config.max_atoms,
-        budget=config.budget,
-        compositions=config.compositions,
-        n_random=config.n_random if config.compositions else 0,
-        prototypes_extra=[r.structure for r in refs],
-        seed=config.seed,
-        exclude=[r.structure for r in refs],
-        proposer=proposer,
-    )
-
-
-def _candidates(config: CampaignConfig, store: Store, refs: list[ReferencePhase]) -> list[_Cand]:
-    """The campaign's candidates: from the store when generated before, else generated now."""
-    stored = store.campaign_candidates(config.generation_id)
-    if stored:
-        return [_Cand(*row) for row in stored]
-    generated = propose_for(config, refs)
-    rows = [(c.structure, c.origin, c.method, c.score) for c in generated]
-    store.add_candidates(config.generation_id, rows)
-    return [_Cand(*row) for row in rows]
-
-
-def _run(
-    jobs: list[Job], store: Store, stage: str, progress: Progress | None, execution: Execution | None
-) -> list[Outcome]:
-    done = 0
-
-    def tick(out: Outcome) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(
-                stage, done, len(jobs), f"{out.job.name}: {out.status}{' (cached)' if out.cached else ''}"
-            )
-
-    if progress:
-        progress(stage, 0, len(jobs), stage)
-    return execute(jobs, store, execution, progress=tick)
+__all__ = ["Progress", "assess_stability", "campaign_references", "propose_for", "run_campaign", "screen"]
 
 
 def run_campaign(
@@ -118,28 +44,21 @@ def run_campaign(
     progress: Progress | None = None,
     execution: Execution | None = None,
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
-    """Run (or resume) a campaign; return its ranked result and the hull of the member-mean energies.
-
-    ``execution`` says where the relaxations run (in this process batched, or on Dask)."""
+    """Run (or resume) a campaign: the stages it names (``stages``; default generate, screen, judge,
+    synthesize, escalate) over one state; store and return its ranked result and the hull of the
+    member-mean energies. ``execution`` says where the calculations run (in this process batched, or
+    on Dask)."""
     t0 = time.perf_counter()
     store = store or Store()
     for spec in member_specs(config.engine):
         get_engine(spec)  # fail early on an unknown engine or model
     store.save_campaign(config.campaign_id, config.name, config.to_dict())
-    if progress:
-        progress("generate", 0, 1, "generating candidates")
-    refs = campaign_references(config, store)
-    cands = _candidates(config, store, refs)
-    if progress:
-        progress("generate", 1, 1, f"{len(cands)} candidates")
-    result, pd = screen(config, cands, refs, store, progress, execution)
-    if config.escalate is not None:  # the best candidates climb the ladder (cost-aware, cached)
-        from mattwin.discovery.escalate import escalate
-
-        result = escalate(config, result, cands, refs, store, execution, progress)
-    result = CampaignResult(**{**result.__dict__, "wall_time_s": time.perf_counter() - t0})
+    ctx = Context(store, execution, progress)
+    state = run_stages(CampaignState(config), ctx, config.stages or DEFAULT_STAGES)
+    assert state.result is not None  # judge is always named (CampaignConfig checks it)
+    result = replace(state.result, wall_time_s=time.perf_counter() - t0)
     store.save_campaign_result(config.campaign_id, result.to_dict(with_structures=False))
-    return result, pd
+    return result, state.pd
 
 
 def assess_stability(
@@ -178,254 +97,15 @@ def assess_stability(
 
 def screen(
     config: CampaignConfig,
-    cands: list[_Cand],
-    refs: list[ReferencePhase],
+    cands: Sequence[Candidate],
+    refs: Sequence[ReferencePhase],
     store: Store,
     progress: Progress | None = None,
     execution: Execution | None = None,
 ) -> tuple[CampaignResult, PhaseDiagram | None]:
-    """Relax references and candidates with every member engine (through the cache), then judge."""
-    targets = [Target.parse(t) for t in config.targets]
-    specs = member_specs(config.engine)
-    relax_params = {"fmax": config.fmax, "max_steps": config.max_steps}
-    ref_jobs = [
-        Job("relax", r.structure, spec, {**relax_params, "relax_cell": r.relax_cell}, label=r.name)
-        for spec in specs
-        for r in refs
-    ]
-    cand_jobs = [
-        Job("relax", c.structure, spec, {**relax_params, "relax_cell": True}, label=f"candidate {i} {c.key}")
-        for spec in specs
-        for i, c in enumerate(cands)
-    ]
-    if progress:
-        progress("calibrate", 0, 1, f"calibration {config.calibration}")
-    calibration = calibration_for(config.engine, store, config.calibration)  # fails before any relaxation
-    if progress:
-        progress("calibrate", 1, 1, calibration.name if calibration else "raw energies (no calibration)")
-    ref_out = _run(ref_jobs, store, "references", progress, execution)
-    cand_out = _run(cand_jobs, store, "candidates", progress, execution)
-    result, pd = _judge(config, specs, refs, cands, ref_out, cand_out, targets, calibration)
-    # can it be made? synthesizability, phonons of the top few, routes, the verdict (mattwin.synthesis)
-    ranked = assess_candidates(
-        result.candidates, config, store, execution, progress, hull_points=result.hull_points, references=refs
-    )
-    return replace(result, candidates=ranked), pd
-
-
-def _phases(
-    refs: list[ReferencePhase], cands: list[_Cand], ref_out: list[Outcome], cand_out: list[Outcome], spec: str
-) -> list[PhaseEnergy]:
-    """The phases one member engine computed successfully (energies in eV/atom), on the MP2020
-    scale when the engine predicts uncorrected Materials Project energies (SevenNet)."""
-    correct = get_engine(spec).mp_energies == "uncorrected"
-    rows = [(material_id(r.structure), r.name, r.structure, "reference") for r in refs]
-    rows += [(c.key, c.structure.composition.reduced_formula, c.structure, "candidate") for c in cands]
-    outs = [o for o in ref_out if o.job.engine == spec] + [o for o in cand_out if o.job.engine == spec]
-    phases = []
-    for (key, name, structure, kind), o in zip(rows, outs, strict=True):
-        if not (o.ok and o.result):
-            continue
-        energy = float(o.result["energy_per_atom_eV"])
-        if correct:
-            relaxed = Structure.from_dict(o.result["structure"])
-            energy += mp2020_correction(relaxed, energy) or 0.0
-        phases.append(PhaseEnergy(key, name, structure.composition, energy, kind))
-    return phases
-
-
-def _judge(
-    config: CampaignConfig,
-    specs: list[str],
-    refs: list[ReferencePhase],
-    cands: list[_Cand],
-    ref_out: list[Outcome],
-    cand_out: list[Outcome],
-    targets: list[Target],
-    calibration: Calibration | None = None,
-) -> tuple[CampaignResult, PhaseDiagram]:
-    """Calibrated hull of the (member-mean) energies with intervals; ranked candidates; hull points."""
-    per_member = [_phases(refs, cands, ref_out, cand_out, spec) for spec in specs]
-    missing = sorted(
-        set(config.elements)
-        - {p.composition.elements[0].symbol for p in per_member[0] if len(p.composition.elements) == 1}
-    )
-    if missing:
-        errors = [o.error for o in ref_out if not o.ok]
-        raise CampaignError(
-            f"campaign {config.name}: no elemental reference phase for {', '.join(missing)} could be computed"
-            + (f" ({'; '.join(e for e in errors if e)})" if errors else "")
-            + "; add one with `mattwin refs add`"
-        )
-    phases, spreads = _mean_phases(per_member)
-    pd, stab = calibrated_stability(phases, calibration, config.stability_threshold, spreads)
-    uncertain = calibration is not None or len(specs) > 1
-    by_cand: dict[str, list[Outcome]] = {}
-    for o in cand_out:
-        by_cand.setdefault(o.job.material_id, []).append(o)
-    cal_name = calibration.name if calibration else None
-    known = known_compositions()
-    ranked = [
-        _ranked(c, by_cand[c.key], stab.get(c.key), targets, uncertain, cal_name, known) for c in cands
-    ]
-    ranked.sort(
-        key=lambda r: rank_key(
-            r.e_hull,
-            (r.e_hull - r.e_hull_interval[0]) if r.e_hull is not None and r.e_hull_interval else None,
-            config.stability_threshold,
-            [r.targets.get(t.name) for t in targets],
-            targets,
-        )
-    )
-    ranked = _mark_relaxed_duplicates(ranked, refs, [o for o in ref_out if o.job.engine == specs[0]])
-    ranked = [RankedCandidate(**{**r.__dict__, "rank": i + 1}) for i, r in enumerate(ranked)]
-    ref_ids = [material_id(r.structure) for r in refs]
-    names = {mid: (r.name, r.source) for mid, r in zip(ref_ids, refs, strict=True)}
-    formulas = {c.key: c.structure.composition.reduced_formula for c in cands}
-    formulas.update(
-        {mid: r.structure.composition.reduced_formula for mid, r in zip(ref_ids, refs, strict=True)}
-    )
-    hull_points = [
-        HullPoint(
-            name=names.get(k, (k, ""))[0],
-            formula=formulas.get(k, k),
-            kind="reference" if k in names else "candidate",
-            formation_energy_per_atom=s.point.formation_energy_per_atom,
-            e_hull=s.point.e_hull,
-            source=names.get(k, ("", ""))[1],
-        )
-        for k, s in stab.items()
-    ]
-    failed = sum(r.status != "ok" for r in ranked)
-    n_cached = sum(o.cached for o in [*ref_out, *cand_out])
-    result = CampaignResult(
-        name=config.name,
-        elements=sorted(config.elements),
-        engine=config.engine,
-        engine_signature=get_engine(config.engine).signature,
-        n_generated=len(cands),
-        n_screened=len(cands) - failed,
-        n_failed=failed,
-        n_cached=n_cached,
-        wall_time_s=0.0,
-        candidates=ranked,
-        hull_points=sorted(hull_points, key=lambda h: (h.kind, h.e_hull)),
-        parameters=config.to_dict(),
-        calibration=calibration.provenance() if calibration else None,
-    )
-    return result, pd
-
-
-def _mean_phases(per_member: list[list[PhaseEnergy]]) -> tuple[list[PhaseEnergy], dict[str, float]]:
-    """The phases every member computed, at the members' mean energy, and each phase's spread
-    (sample standard deviation of the member energies, eV/atom; empty for one engine)."""
-    if len(per_member) == 1:
-        return per_member[0], {}
-    energies: dict[str, list[float]] = {}
-    for phases in per_member:
-        for p in phases:
-            energies.setdefault(p.key, []).append(p.energy_per_atom)
-    n = len(per_member)
-    common = [p for p in per_member[0] if len(energies[p.key]) == n]
-    mean = [
-        PhaseEnergy(p.key, p.name, p.composition, float(np.mean(energies[p.key])), p.kind) for p in common
-    ]
-    return mean, {p.key: float(np.std(energies[p.key], ddof=1)) for p in common}
-
-
-def _mark_relaxed_duplicates(
-    ranked: list[RankedCandidate], refs: list[ReferencePhase], ref_out: list[Outcome]
-) -> list[RankedCandidate]:
-    """Name the reference phase or better-ranked candidate that a candidate became on relaxation
-    (different starting prototypes often relax to one structure)."""
-    from mattwin.discovery.dedup import DuplicateFilter
-
-    matcher = DuplicateFilter().matcher
-    seen: dict[str, list[tuple[Structure, str]]] = {}
-    for r, o in zip(refs, ref_out, strict=True):
-        if o.ok and o.result:
-            s = Structure.from_dict(o.result["structure"])
-            seen.setdefault(s.composition.reduced_formula, []).append((s, f"reference {r.name}"))
-    out = []
-    for c in ranked:
-        if c.status != "ok" or c.structure is None:
-            out.append(c)
-            continue
-        s = Structure.from_dict(c.structure)
-        same = seen.setdefault(c.formula, [])
-        dup = next((label for other, label in same if matcher.fit(s, other)), None)
-        if dup is None:
-            same.append((s, f"candidate {c.candidate_id}"))
-        out.append(RankedCandidate(**{**c.__dict__, "duplicate_of": dup}))
-    return out
-
-
-def _ranked(
-    c: _Cand,
-    outs: list[Outcome],
-    cs: CalibratedStability | None,
-    targets: list[Target],
-    uncertain: bool,
-    calibration: str | None,
-    known: dict[str, str],
-) -> RankedCandidate:
-    formula = c.structure.composition.reduced_formula
-    base: dict[str, Any] = {
-        "rank": 0,
-        "candidate_id": c.key,
-        "formula": formula,
-        "origin": c.origin,
-        "n_atoms": len(c.structure),
-        "known_compound": known.get(formula),
-    }
-    bad = [o for o in outs if not o.ok]
-    if bad or cs is None:
-        status = "unsupported" if bad and bad[0].error_type == "UnsupportedElementError" else "failed"
-        return RankedCandidate(status=status, error=bad[0].error if bad else "no stability result", **base)
-    stab = cs.point
-    relaxed = Structure.from_dict(outs[0].result["structure"])  # type: ignore[index]
-    energies = [o.result["energy_per_atom_eV"] for o in outs]  # type: ignore[index]
-
-    not_converged = [o.job.engine for o in outs if not o.result.get("converged", True)]  # type: ignore[union-attr]
-    props = {
-        "volume_per_atom": relaxed.volume / len(relaxed),
-        "density": float(relaxed.density),
-        "formation_energy_per_atom": stab.formation_energy_per_atom,
-        "e_hull": stab.e_hull,
-    }
-    return RankedCandidate(
-        status="ok",
-        error=(
-            f"relaxation not converged within max_steps ({', '.join(not_converged)})"
-            if not_converged
-            else None
-        ),
-        spacegroup=_spacegroup(relaxed),
-        energy_per_atom=float(np.mean(energies)),
-        energy_per_atom_std=float(np.std(energies, ddof=1)) if len(energies) > 1 else None,
-        formation_energy_per_atom=stab.formation_energy_per_atom,
-        formation_energy_per_atom_std=cs.formation_energy_std if uncertain else None,
-        e_hull=stab.e_hull,
-        e_hull_std=cs.e_hull_std if uncertain else None,
-        decomposition=stab.decomposition,
-        formation_energy_interval=list(cs.formation_energy_interval) if uncertain else None,
-        e_hull_interval=list(cs.e_hull_interval) if uncertain else None,
-        p_stable=cs.p_stable,
-        raw_formation_energy_per_atom=cs.raw_formation_energy_per_atom,
-        raw_e_hull=cs.raw_e_hull,
-        calibration=calibration,
-        volume_per_atom=props["volume_per_atom"],
-        targets={t.name: props[t.name] for t in targets if t.name in props},
-        structure=relaxed.as_dict(),
-        **base,
-    )
-
-
-def _spacegroup(structure: Structure) -> str | None:
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
-    try:
-        sga = SpacegroupAnalyzer(structure, symprec=0.1)
-        return f"{sga.get_space_group_symbol()} ({sga.get_space_group_number()})"
-    except Exception:
-        return None
+    """Relax references and candidates with every member engine (through the cache), judge, and ask
+    whether they can be made: the screen, judge and synthesize stages on these candidates."""
+    state = CampaignState(config, refs=tuple(refs), cands=tuple(cands))
+    state = run_stages(state, Context(store, execution, progress), ("screen", "judge", "synthesize"))
+    assert state.result is not None
+    return state.result, state.pd

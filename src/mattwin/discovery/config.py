@@ -60,6 +60,8 @@ class CampaignConfig:
     #: ``[escalate]``: the ladder of the best candidates (None: no escalation). Not in the id: the
     #: rungs are calculations of their own, cached by their keys
     escalate: EscalateConfig | None = None
+    #: the stages to run, in order (empty: generate, screen, judge, synthesize, escalate); not in the id
+    stages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -91,6 +93,7 @@ class CampaignConfig:
             raise CampaignError(f"campaign: fmax = {self.fmax} eV/Å must be positive, e.g. 0.05")
         if self.n_random < 0:
             raise CampaignError(f"campaign: n_random = {self.n_random} must not be negative")
+        _check_stages(self.stages)
         for t in self.targets:
             name, _, goal = t.partition(":")
             if name not in TARGET_FIELDS or goal not in ("", "min", "max"):
@@ -109,6 +112,7 @@ class CampaignConfig:
         for key in SYNTHESIZE_KEYS:  # post-processing of finished relaxations
             d.pop(key)
         d.pop("escalate")
+        d.pop("stages")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -173,8 +177,29 @@ class CampaignConfig:
             raise CampaignError(f"{p}: {str(exc).removeprefix('campaign: ')}") from exc
 
 
+#: the stages a campaign may name (:mod:`mattwin.discovery.stages`)
+STAGE_NAMES = ("generate", "screen", "judge", "synthesize", "escalate", "learn")
+
+
+def _check_stages(stages: tuple[str, ...]) -> None:
+    unknown = [s for s in stages if s not in STAGE_NAMES]
+    if unknown:
+        raise CampaignError(
+            f"campaign: unknown stage {', '.join(map(repr, unknown))}; known: {', '.join(STAGE_NAMES)}"
+        )
+    if stages and (
+        list(stages[:3]) != ["generate", "screen", "judge"]
+        or [s for s in STAGE_NAMES if s in stages] != list(stages)
+        or len(set(stages)) != len(stages)
+    ):
+        raise CampaignError(
+            f"campaign: stages = {list(stages)} must start with generate, screen, judge and keep the order "
+            f"{' -> '.join(STAGE_NAMES)}"
+        )
+
+
 def _coerce(d: dict[str, Any]) -> dict[str, Any]:
-    for key in ("elements", "compositions", "targets"):
+    for key in ("elements", "compositions", "targets", "stages"):
         if isinstance(d.get(key), list | tuple):
             d[key] = tuple(d[key])
     if isinstance(d.get("escalate"), dict):
@@ -203,7 +228,7 @@ _TYPES: dict[str, type] = {
 
 def _check_types(cfg: CampaignConfig) -> None:
     """Raise :class:`CampaignError` naming the first field of the wrong type."""
-    for key in ("elements", "compositions", "targets"):
+    for key in ("elements", "compositions", "targets", "stages"):
         value = getattr(cfg, key)
         if isinstance(value, list):  # CampaignConfig(elements=["Li", "O"]): frozen, so set it once here
             value = tuple(value)

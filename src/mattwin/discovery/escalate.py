@@ -193,7 +193,7 @@ def _run_phonons(s: _Ladder, i: int, store: Store, execution: Execution | None) 
 def _run_ensemble(
     s: _Ladder, i: int, refs: Sequence[ReferencePhase], cand: Any, store: Store, execution: Execution | None
 ) -> dict[str, Any]:
-    from mattwin.discovery.campaign import _phases
+    from mattwin.discovery.stages.judge import member_phases as _phases
 
     cfg = s.config
     relax = {"fmax": cfg.fmax, "max_steps": cfg.max_steps}
@@ -431,3 +431,21 @@ def suggest_compute(camp: Any, store: Store, n: int = 5) -> Any:
     acq = "value of information per CPU-hour (expected top-N changes / predicted cost)"
     created = record_batch(store, camp.campaign_id, "compute", acq, [x.to_dict() for x in sugg], {"n": n})
     return NextReport(camp.name, camp.campaign_id, "compute", acq, sugg, 0, created)
+
+
+def format_ladders(result: CampaignResult) -> list[str]:
+    """Text lines: the escalation's spending and each escalated candidate's ladder (rung, what it
+    said, what it cost)."""
+    e = result.escalation or {}
+    per = ", ".join(f"{k} {v:.0f} s" for k, v in e.get("spent_per_rung_cpu_s", {}).items())
+    lines = [
+        f"escalation ({e.get('policy')}, top {e.get('top')}): {e.get('n_rungs_run', 0)} rungs, "
+        f"{e.get('spent_cpu_s', 0.0):.0f} of {e.get('budget_cpu_s', 0.0):.0f} CPU s"
+        + (f" ({per})" if per else "")
+    ]
+    for c in result.candidates:
+        for k, x in enumerate(c.ladder):
+            head = f"  #{c.rank} {c.formula} ({c.candidate_id})" if k == 0 else " " * (len(c.formula) + 24)
+            src = " from the store" if x.get("from") else ""
+            lines.append(f"{head}  {x['rung']}: {x['said']} [{x.get('cost_s', 0.0):.0f} s{src}]")
+    return lines

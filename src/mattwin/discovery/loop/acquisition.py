@@ -109,7 +109,7 @@ def target_batch(
     """Greedy batch of ``q`` pool indices maximising log acquisition + log P(feasible); each with its
     value (log qNEI in log eV/atom, or qUCB in eV/atom plus the log feasibility)."""
     objective = LinearMCObjective(torch.tensor([1.0 if maximize else -1.0], dtype=torch.float64))
-    sampler = SobolQMCNormalSampler(sample_shape=torch.Size([256]), seed=0)
+    sampler = SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=0)
     baseline = x_observed if x_observed is not None and len(x_observed) else x_pool
     picked: list[tuple[int, float]] = []
     remaining = list(allowed)
