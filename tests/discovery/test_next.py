@@ -107,6 +107,8 @@ def test_target_campaign_uses_qlognei_with_stability(tmp_path):
     assert len(rep.suggestions) == 2
     # with the stability constraint, a surely unstable candidate is not proposed first
     assert rep.suggestions[0].p_stable is not None and rep.suggestions[0].p_stable > 0.05
+    on_hull = suggest_lab(_with_targets(camp, ["e_hull:min"]), store, n=2)
+    assert on_hull.suggestions[0].p_stable > 0.05 and "e_hull min" in on_hull.suggestions[0].reason
 
 
 def test_next_for_compute_ranks_ladder_calculations_by_value_per_cpu_hour(tmp_path):

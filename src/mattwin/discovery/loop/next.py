@@ -208,12 +208,18 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
     if targets:
         name, maximize = targets[0]
         feasible = np.log(np.clip(p, 1e-6, 1.0)) + np.log(_synthesizability(cands))
-        # a target on E_hull moves with the formation energy: same GP, offsets per candidate
-        x = inputs(pool)
-        picks = target_batch(model, x, x[idx] if idx else None, n, maximize, feasible, allowed)
+        tpool, tmodel, tmu, tvar = pool, model, mu, var
+        if name == "e_hull":  # E_hull = ΔH_f + (E_hull - ΔH_f predicted): the same GP, shifted per candidate
+            shift = e_prior - pool.mean
+            tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma)
+            tmodel = fit_surrogate(tpool, idx, [v + shift[i] for v, i in zip(y, idx, strict=True)], unc)
+            tmu, tcov = posterior(tmodel, tpool)
+            tvar = np.maximum(np.diag(tcov), 1e-12)
+        x = inputs(tpool)
+        picks = target_batch(tmodel, x, x[idx] if idx else None, n, maximize, feasible, allowed)
         acq = "qLogNEI x P(stable)" + (" x synthesizability" if _has_synth(cands) else "")
         reasons = {
-            i: f"{name} {'max' if maximize else 'min'}: posterior {mu[i]:.3f} ± {np.sqrt(var[i]):.3f} "
+            i: f"{name} {'max' if maximize else 'min'}: posterior {tmu[i]:.3f} ± {np.sqrt(tvar[i]):.3f} "
             f"eV/atom, P(stable) {p[i]:.2f}"
             for i, _ in picks
         }
