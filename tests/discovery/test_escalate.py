@@ -176,6 +176,11 @@ def test_a_campaign_runs_the_stages_it_names(tmp_path):
     summary = state.summary()
     assert summary["stages_run"] == ["generate", "screen", "judge"] and summary["n_candidates"] == 8
     assert DEFAULT_STAGES[:3] == ("generate", "screen", "judge")
+    learned = run_stages(state, Context(store), ("learn",))  # the next measurements, stored
+    from mattwin.discovery.loop.history import history
+
+    (batch,) = history(store, CONFIG.campaign_id)
+    assert learned.history[-1] == "learn" and batch["mode"] == "lab" and len(batch["batch"]) == 5
     with pytest.raises(CampaignError, match="unknown stage 'relax'"):
         CONFIG.replace(stages=["generate", "screen", "relax"])
     with pytest.raises(CampaignError, match="must start with generate, screen, judge"):

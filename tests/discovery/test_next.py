@@ -132,6 +132,8 @@ def test_cli_json_and_bad_input(tmp_path):
     assert ok.returncode == 0, ok.stderr
     items = json.loads(ok.stdout)
     assert len(items) == 2
+    hist = _run(["next", "lina", "--history", "--json", "--db", "tiny.db"], tmp_path)
+    assert hist.returncode == 0 and [len(b["batch"]) for b in json.loads(hist.stdout)] == [2]
     assert set(items[0]) >= {"candidate_id", "formula", "action", "acquisition", "reason"}
     # a measurement for a candidate the campaign does not have
     (tmp_path / "m.csv").write_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mattwin.discovery.loop.next import NextReport, check_measurements_belong, load_campaign, suggest_lab
 from mattwin.errors import CampaignError
@@ -40,3 +41,12 @@ def next_experiments(
 
         return suggest_compute(camp, store, n)
     return suggest_lab(camp, store, n)
+
+
+def suggestion_history(campaign: str | Path, store: Store | None = None) -> list[dict[str, Any]]:
+    """Every batch of suggestions the campaign received, oldest first: time stamp (UTC), mode,
+    acquisition, the batch and the measurements it was based on."""
+    from mattwin.discovery.loop.history import history
+
+    store = store or Store()
+    return history(store, load_campaign(campaign, store).campaign_id)

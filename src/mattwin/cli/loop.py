@@ -32,6 +32,9 @@ def next_(
             "--measured", help="store this lab file of the campaign's candidates first, then re-plan"
         ),
     ] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="print the campaign's stored batches (oldest first) instead")
+    ] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -40,6 +43,19 @@ def next_(
     quiet_libraries()
     from mattwin.api.loop import next_experiments
 
+    if history:
+        from mattwin.api.loop import suggestion_history
+
+        with library_call():
+            batches = suggestion_history(campaign, store=open_store(db))
+        if as_json:
+            print_json(batches)
+            return
+        for b in batches:
+            picks = ", ".join(f"{x['formula']} ({x['candidate_id'][:8]})" for x in b["batch"])
+            seen = len(b["basis"].get("measurements", []))
+            console.print(f"{b['created_at']}  {b['mode']:7s} {picks}  [{seen} measurement(s) seen]")
+        return
     with library_call():
         rep = next_experiments(campaign, n=n, mode=mode, store=open_store(db), measured=measured)
     if as_json:
