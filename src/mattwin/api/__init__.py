@@ -9,6 +9,7 @@ from mattwin.api.calibration import StabilityReport, calibrate, stability
 from mattwin.api.dynamics import MDReport, md
 from mattwin.api.embedding import embed
 from mattwin.api.lab import AddMeasurementsReport, add_measurements, check_drift, list_measurements
+from mattwin.api.loop import next_experiments, suggestion_history
 from mattwin.api.multiscale import (
     PartReport,
     PropertyReport,
@@ -48,6 +49,8 @@ __all__ = [
     "add_measurements",
     "list_measurements",
     "check_drift",
+    "next_experiments",
+    "suggestion_history",
     "PartReport",
     "PropertyReport",
     "elastic",
