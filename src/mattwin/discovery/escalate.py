@@ -69,6 +69,7 @@ class _Ladder:
         self.spent: dict[str, float] = {}
         self.spreads: list[float] = []
         self.charged: set[str] = set()  # calculation keys booked already (shared reference relaxations)
+        self.refs_relaxed = False  # the other members relaxed the reference phases in this escalation
         for i in self.ok:  # phonons the synthesize stage ran: the first rung of the ladder
             c = self.c[i]
             if c.phonons is not None and c.dynamically_stable is not None and not self.ladder[i]:
@@ -149,7 +150,8 @@ def _predict(
         return costs.seconds("elastic_tensor", work("elastic_tensor", st, {}))
     members = _others(s.config.engine)
     t = sum(costs.seconds("relax", len(st)) for _ in members)
-    t += sum(costs.seconds("relax", len(r.structure)) for r in refs for _ in members if not s.charged)
+    if not s.refs_relaxed:  # the first ensemble rung also relaxes the reference phases with the members
+        t += sum(costs.seconds("relax", len(r.structure)) for r in refs for _ in members)
     return t
 
 
@@ -212,6 +214,7 @@ def _run_ensemble(
             continue
         if cand.key in stab:
             values.append(stab[cand.key].e_hull)
+    s.refs_relaxed = True
     cost, n_cached = _book(s, store, outs_all)
     vals = [float(v) for v in values if v is not None]
     if len(vals) < 2:
