@@ -305,8 +305,8 @@ def engines(as_json: JsonOpt = False) -> None:
 import mattwin.cli.calibration  # noqa: E402,F401
 import mattwin.cli.generate  # noqa: E402,F401
 import mattwin.cli.loop  # noqa: E402,F401
-from mattwin.cli import dynamics, embedding, lab, multiscale, quantum  # noqa: E402,F401
 import mattwin.cli.serve  # noqa: E402,F401
+from mattwin.cli import dynamics, embedding, lab, multiscale, quantum  # noqa: E402,F401
 
 
 def main() -> None:
