@@ -96,7 +96,7 @@ class CampaignResult:
     n_generated: int
     n_screened: int
     n_failed: int
-    n_cached: int  # calculations found in the store, not recomputed
+    n_cached: int  # relaxations (reference phases and candidates) found in the store, not recomputed
     wall_time_s: float
     candidates: list[RankedCandidate]
     hull_points: list[HullPoint]
