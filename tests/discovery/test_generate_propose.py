@@ -152,6 +152,22 @@ def test_propose_bad_input() -> None:
 runner = CliRunner()
 
 
+@pytest.mark.slow
+def test_cli_generate_li_fe_p_o_has_mixed_valence(tmp_path) -> None:
+    """With the known phases (Fe3O4 among them) left out, random structures of the best mixed-valence
+    compositions still carry Fe2+/Fe3+ candidates into what discover would relax."""
+    res = runner.invoke(
+        app,
+        ["generate", "--elements", "Li", "--elements", "Fe", "--elements", "P", "--elements", "O"]
+        + ["--max-atoms", "20", "--budget", "40", "--json", "--db", str(tmp_path / "g.db")],
+    )
+    assert res.exit_code == 0, res.output
+    cands = json.loads(res.stdout)["candidates"]
+    assert len(cands) == 40
+    mixed = [c for c in cands if c["mixed_valence"] == ["Fe"]]
+    assert mixed and all(set(c["oxidation_states"]["Fe"]) == {2, 3} for c in mixed)
+
+
 def test_cli_generate_json(tmp_path) -> None:
     db = str(tmp_path / "g.db")
     res = runner.invoke(

@@ -815,7 +815,7 @@ def propose_candidates(
        :func:`prototype_library` plus ``prototypes_extra`` (or exactly ``prototypes``), including
        partial substitution (:func:`orbit_substitution_candidates`); PyXtal random structures
        (``n_random_auto`` each) for the ``random_top`` (default: the budget, at most 40) best
-       compositions no prototype fits, and
+       compositions no prototype fits (one in eight of them the best mixed-valence ones), and
        ``n_random`` for each user-named composition in ``compositions``.
     3. Order: a candidate's score is its composition's score times its substitution probability
        (:data:`RANDOM_PRIOR` for random ones); a trained ``proposer``
@@ -854,14 +854,21 @@ def propose_candidates(
     no_fit = [c for c in top if c.formula not in fitted and c.formula not in req_formulas]
     if random_top is None:
         random_top = min(40, budget)
-    seen_formula: set[str] = set()
-    for i, cc in enumerate(no_fit):
-        if len(seen_formula) >= random_top:
+    # a share of the random structures explores the best mixed-valence compositions
+    n_mixed = max(1, random_top // 8) if random_top > 0 else 0
+    mixed = [c for c in no_fit if c.mixed_valence]
+    chosen: dict[str, Any] = {}
+    for cc in [c for c in no_fit if not c.mixed_valence]:
+        if len(chosen) >= random_top - min(n_mixed, len({c.formula for c in mixed})):
             break
-        if cc.formula in seen_formula:
-            continue
-        seen_formula.add(cc.formula)
-        pool += random_for_composition(cc, n_random_auto, max_atoms, seed + 7919 * (i + 1))
+        chosen.setdefault(cc.formula, cc)
+    for cc in [*mixed, *no_fit]:
+        if len(chosen) >= random_top:
+            break
+        chosen.setdefault(cc.formula, cc)
+    for i, cc in enumerate(no_fit):
+        if chosen.get(cc.formula) is cc:
+            pool += random_for_composition(cc, n_random_auto, max_atoms, seed + 7919 * (i + 1))
     for i, comp in enumerate(requested):
         if n_random <= 0:
             continue
