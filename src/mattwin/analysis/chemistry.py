@@ -20,6 +20,22 @@ from pymatgen.core import Composition, Element
 ANIONS = ("F", "Cl", "Br", "I", "N", "S", "Se", "Te", "H", "Si", "Sb")
 #: metals that get a Hubbard U in Materials Project GGA+U calculations of oxides and fluorides
 U_METALS = ("V", "Cr", "Mn", "Fe", "Co", "Ni", "W", "Mo")
+#: the compound classes :func:`chemistry_class` names (an element alone is "element")
+CLASSES = (
+    "oxide",
+    "TM oxide",
+    "fluoride",
+    "TM fluoride",
+    "halide",
+    "chalcogenide",
+    "nitride",
+    "hydride",
+    "carbide",
+    "boride",
+    "pnictide",
+    "silicide/germanide",
+    "intermetallic",
+)
 #: every correction feature name, in a fixed order
 FEATURES = ("oxide", "peroxide", "superoxide", *ANIONS, *(f"{m}(U)" for m in U_METALS))
 

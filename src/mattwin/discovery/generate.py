@@ -138,6 +138,21 @@ def _parse_composition(composition: Composition | str) -> Composition:
         ) from exc
 
 
+def _requested(compositions: Sequence[Composition | str], symbols: list[str]) -> list[Composition]:
+    """The user-named compositions, parsed and checked to lie inside the chemical space."""
+    requested = []
+    for text in compositions:
+        comp = _parse_composition(text)
+        _validate_symbols([e.symbol for e in comp.elements])
+        outside = sorted({e.symbol for e in comp.elements} - set(symbols))
+        if outside:
+            raise CampaignError(
+                f"composition {text!r} has {', '.join(outside)} outside the chemical space {symbols}"
+            )
+        requested.append(comp)
+    return requested
+
+
 # ---------------------------------------------------------------------------- compositions (SMACT)
 @functools.lru_cache(maxsize=1)
 def _icsd24() -> tuple[dict[str, list[int]], dict[tuple[str, int], float]]:
@@ -550,16 +565,7 @@ def generate_candidates(
         raise CampaignError("empty chemical space: name at least one element")
     if budget <= 0:
         return []
-    requested = []
-    for text in compositions:
-        comp = _parse_composition(text)
-        _validate_symbols([e.symbol for e in comp.elements])
-        outside = sorted({e.symbol for e in comp.elements} - set(symbols))
-        if outside:
-            raise CampaignError(
-                f"composition {text!r} has {', '.join(outside)} outside the chemical space {symbols}"
-            )
-        requested.append(comp)
+    requested = _requested(compositions, symbols)
     prototypes = prototype_library(prototypes_extra)
     most = max((len(p.composition) for p, _ in prototypes), default=2)  # more ions: no prototype
     targets = charge_balanced_compositions(symbols, max_atoms, max_elements=most)
@@ -832,16 +838,7 @@ def propose_candidates(
         raise CampaignError(f"max_atoms = {max_atoms} must be positive, e.g. 20")
     if budget <= 0:
         return []
-    requested = []
-    for text in compositions:
-        comp = _parse_composition(text)
-        _validate_symbols([e.symbol for e in comp.elements])
-        outside = sorted({e.symbol for e in comp.elements} - set(symbols))
-        if outside:
-            raise CampaignError(
-                f"composition {text!r} has {', '.join(outside)} outside the chemical space {symbols}"
-            )
-        requested.append(comp.reduced_composition)
+    requested = [c.reduced_composition for c in _requested(compositions, symbols)]
     library = list(prototypes) if prototypes is not None else prototype_library(prototypes_extra)
     comps = (
         composition_candidates(symbols, max_atoms, mixed_valence=mixed_valence) if len(symbols) > 1 else []

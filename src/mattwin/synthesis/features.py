@@ -17,26 +17,11 @@ import math
 import numpy as np
 from pymatgen.core import Composition, Element
 
-from mattwin.analysis.chemistry import chemistry_class
+from mattwin.analysis.chemistry import CLASSES, chemistry_class
 
 PROPERTIES = ("Z", "row", "group", "X", "atomic_radius", "mendeleev_no", "atomic_mass")
 STATS = ("mean", "mad", "min", "max", "range")
 BLOCKS = ("s", "p", "d", "f")
-CLASSES = (
-    "oxide",
-    "TM oxide",
-    "fluoride",
-    "TM fluoride",
-    "halide",
-    "chalcogenide",
-    "nitride",
-    "hydride",
-    "carbide",
-    "boride",
-    "pnictide",
-    "silicide/germanide",
-    "intermetallic",
-)
 STOICH = ("n_elements", "max_fraction", "min_fraction", "l2", "l3", "atoms_reduced", "max_coefficient")
 FEATURE_NAMES = (
     *(f"{p}_{s}" for p in PROPERTIES for s in STATS),

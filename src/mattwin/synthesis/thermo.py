@@ -28,7 +28,7 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition, Structure
 from pymatgen.entries.computed_entries import G_GASES, GibbsComputedStructureEntry
 
-from mattwin.analysis.chemistry import chemistry_class
+from mattwin.analysis.chemistry import CLASSES, chemistry_class
 from mattwin.errors import SettingsError
 
 SUN_2016 = "Sun et al., Sci. Adv. 2, e1600225 (2016)"
@@ -38,22 +38,7 @@ _FALLBACK = f"{SUN_2016}: 90th percentile of E_hull over all chemistries (the pe
 #: chemistry class -> (window eV/atom, source)
 WINDOWS: dict[str, tuple[float, str]] = {
     c: (SUN_P90_EV, _FALLBACK)
-    for c in (
-        "oxide",
-        "TM oxide",
-        "fluoride",
-        "TM fluoride",
-        "halide",
-        "chalcogenide",
-        "nitride",
-        "hydride",
-        "carbide",
-        "boride",
-        "pnictide",
-        "silicide/germanide",
-        "intermetallic",
-        "element",
-    )
+    for c in (*CLASSES, "element")
 }
 T_MIN, T_MAX = 300.0, 2000.0
 
