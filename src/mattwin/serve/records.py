@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pymatgen.core import Molecule, Structure
 from sqlalchemy import Connection, func, select
 
 from mattwin.store import schema
+from mattwin.store.store import CalculationRecord, decode_calculation
 
 #: tasks whose results have a frontier page (the report/ figures) in the dashboard
 FRONTIER_TASKS = {
@@ -26,24 +26,9 @@ FRONTIER_TASKS = {
 
 
 @dataclass(frozen=True)
-class Calc:
-    """One stored calculation: provenance (engine signature, parameters, mattwin version, host),
-    timings (UTC; wall time in s), and the result or the error."""
-
-    key: str
-    task: str
-    material_id: str
-    engine_signature: dict[str, Any]
-    params: dict[str, Any]
-    status: str
-    result: dict[str, Any] | None
-    error: str | None
-    error_type: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    wall_time_s: float | None
-    host: str | None
-    mattwin_version: str | None
+class Calc(CalculationRecord):
+    """One stored calculation (the store's record: provenance, timings, the result or the error) with
+    what the pages show of it."""
 
     @property
     def engine(self) -> str:
@@ -61,14 +46,7 @@ class Calc:
 
 
 def _calc(m: Any) -> Calc:
-    return Calc(
-        key=m["key"], task=m["task"], material_id=m["material_id"],
-        engine_signature=json.loads(m["engine_signature"]), params=json.loads(m["params"]),
-        status=m["status"], result=None if m["result"] is None else json.loads(m["result"]),
-        error=m["error"], error_type=m["error_type"], started_at=m["started_at"],
-        finished_at=m["finished_at"], wall_time_s=m["wall_time_s"], host=m["host"],
-        mattwin_version=m["mattwin_version"],
-    )  # fmt: skip
+    return decode_calculation(m, Calc)
 
 
 def material(conn: Connection, mid: str) -> tuple[str, Structure | Molecule] | None:

@@ -9,7 +9,7 @@ import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pymatgen.core import Structure
 from sqlalchemy import Engine as SAEngine
@@ -48,6 +48,8 @@ class CalculationRecord:
     wall_time_s: float | None
     finished_at: datetime | None
     host: str | None
+    started_at: datetime | None = None
+    mattwin_version: str | None = None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any, busy_ms: int = 30000) -> None:
@@ -70,6 +72,29 @@ def engine_url(url: str) -> URL:
         u = u.set(drivername=_PG_DRIVER)
     return u
 
+
+
+R = TypeVar("R", bound="CalculationRecord")
+
+
+def decode_calculation(m: Any, cls: type[R] = CalculationRecord) -> R:  # type: ignore[assignment]
+    """A row (mapping) of the calculations table as ``cls`` (:class:`CalculationRecord` or a subclass)."""
+    return cls(
+        key=m["key"],
+        task=m["task"],
+        material_id=m["material_id"],
+        engine_signature=json.loads(m["engine_signature"]),
+        params=json.loads(m["params"]),
+        status=m["status"],
+        result=None if m["result"] is None else json.loads(m["result"]),
+        error=m["error"],
+        error_type=m["error_type"],
+        wall_time_s=m["wall_time_s"],
+        finished_at=m["finished_at"],
+        host=m["host"],
+        started_at=m["started_at"],
+        mattwin_version=m["mattwin_version"],
+    )
 
 class Store:
     """Materials, calculations, campaigns, candidates, reference phases and measurements.
@@ -223,20 +248,7 @@ class Store:
 
     @staticmethod
     def _decode(m: Any) -> CalculationRecord:
-        return CalculationRecord(
-            key=m["key"],
-            task=m["task"],
-            material_id=m["material_id"],
-            engine_signature=json.loads(m["engine_signature"]),
-            params=json.loads(m["params"]),
-            status=m["status"],
-            result=None if m["result"] is None else json.loads(m["result"]),
-            error=m["error"],
-            error_type=m["error_type"],
-            wall_time_s=m["wall_time_s"],
-            finished_at=m["finished_at"],
-            host=m["host"],
-        )
+        return decode_calculation(m)
 
     # -- campaigns and candidates -------------------------------------------------------------
     def save_campaign(self, campaign_id: str, name: str, config: dict[str, Any]) -> None:
