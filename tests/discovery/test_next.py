@@ -58,6 +58,26 @@ def test_surrogate_passes_through_a_measurement_and_moves_similar_candidates():
     assert cov[2, 2] < prior_cov[2, 2]
 
 
+def test_class_term_carries_a_measured_fluoride_error_to_other_fluorides_not_to_oxides():
+    # the MLIP's error per chemistry class: a measured LaF3 0.3 eV/atom below its prediction should
+    # move AlF3 (another fluoride, different cation) down, and Al2O3 (same cation, oxide) much less
+    from mattwin.discovery.loop.surrogate import candidate_features, class_features
+
+    formulas = ("LaF3", "AlF3", "Al2O3", "La2O3", "MgO", "NaCl")
+    feats = np.array([candidate_features(f) for f in formulas])
+    mean = np.array([-4.3, -3.8, -3.4, -3.7, -3.1, -2.1])
+    classes = np.array([class_features(f) for f in formulas])
+    with_class = Pool(list(formulas), feats, mean, np.full(6, 0.1), classes)
+    without = Pool(list(formulas), feats, mean, np.full(6, 0.1))
+    mu, _ = posterior(fit_surrogate(with_class, [0], [-4.6], [0.01]), with_class)
+    mu0, _ = posterior(fit_surrogate(without, [0], [-4.6], [0.01]), without)
+    shift, shift0 = mu - mean, mu0 - mean
+    assert shift[1] < -0.1  # AlF3 follows the fluoride error
+    assert shift[1] < 2 * shift[2]  # far more than Al2O3
+    assert shift[1] < shift0[1] - 0.05  # and more than the descriptor kernel alone carries it
+    assert abs(shift[5]) < 0.05  # NaCl (no F, no oxide O) stays near its prediction
+
+
 def test_entropy_batch_prefers_undecided_candidates():
     e = np.array([0.0, 0.5, -0.5, 0.01])  # undecided, surely unstable, surely stable, undecided
     cov = np.diag([0.01, 0.01, 0.01, 0.01])

@@ -28,6 +28,7 @@ from mattwin.discovery.loop.surrogate import (
     DEFAULT_SIGMA,
     Pool,
     candidate_features,
+    class_features,
     fit_surrogate,
     inputs,
     posterior,
@@ -150,6 +151,8 @@ class NextReport:
     n_measurements: int
     created_at: datetime | None = None
     ranking: list[dict[str, Any]] = field(default_factory=list)
+    #: what the re-plan did with the calibration first (:class:`mattwin.discovery.loop.relearn.Relearned`)
+    relearned: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -169,7 +172,8 @@ def _pool(cands: list[dict[str, Any]]) -> tuple[Pool, np.ndarray, np.ndarray, np
     # (small σ_E) make its own measurement say little about its stability
     a = np.clip(sig_e**2 / (2 * sig_f**2), 0.0, 1.0)
     ids = [c["candidate_id"] for c in cands]
-    return Pool(ids, feats, mean, np.maximum(sig_f, 1e-3)), e, sig_e, a
+    classes = np.array([class_features(c["formula"]) for c in cands])
+    return Pool(ids, feats, mean, np.maximum(sig_f, 1e-3), classes), e, sig_e, a
 
 
 def _targets(camp: StoredCampaign) -> list[tuple[str, bool]]:
@@ -211,7 +215,7 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
         tpool, tmodel, tmu, tvar = pool, model, mu, var
         if name == "e_hull":  # E_hull = ΔH_f + (E_hull - ΔH_f predicted): the same GP, shifted per candidate
             shift = e_prior - pool.mean
-            tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma)
+            tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma, pool.classes)
             tmodel = fit_surrogate(tpool, idx, [v + shift[i] for v, i in zip(y, idx, strict=True)], unc)
             tmu, tcov = posterior(tmodel, tpool)
             tvar = np.maximum(np.diag(tcov), 1e-12)
