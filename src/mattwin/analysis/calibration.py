@@ -367,6 +367,14 @@ def _normalised_scores(
     return scores
 
 
+def calibration_version(points: Sequence[CalibrationPoint], engine: str, k: int = 5, seed: int = 0) -> str:
+    """The version :func:`fit_calibration` gives these points (a hash of its inputs), without fitting."""
+    payload = json.dumps(
+        [engine, seed, k, [(p.formula, round(p.raw, 6), round(p.measured, 6), p.source) for p in points]]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
 def fit_calibration(
     points: Sequence[CalibrationPoint],
     engine: str,
@@ -381,12 +389,9 @@ def fit_calibration(
         raise ValueError(f"a calibration needs at least {2 * k} compounds, got {len(pts)}")
     coef, cov, noise, gp = _fit_parts(pts)
     scores = _normalised_scores(pts, engine, gp["theta"], k, seed)
-    payload = json.dumps(
-        [engine, seed, k, [(p.formula, round(p.raw, 6), round(p.measured, 6), p.source) for p in pts]]
-    )
     return Calibration(
         engine=engine,
-        version=hashlib.sha256(payload.encode()).hexdigest()[:12],
+        version=calibration_version(pts, engine, k, seed),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         n_compounds=len(pts),
         fitted_on=fitted_on or {},

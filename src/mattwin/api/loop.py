@@ -22,7 +22,9 @@ def next_experiments(
 ) -> NextReport:
     """The next ``n`` measurements (``mode="lab"``) or calculations (``"compute"``) for a campaign that
     has been run (``campaign``: its TOML file, stored id or name). ``measured``: a lab measurement file
-    of some of its candidates, stored first (each row must name a candidate of the campaign)."""
+    of some of its candidates, stored first (each row must name a candidate of the campaign). Lab
+    measurements of its candidates that change the engine's calibration refit it (a new stored version)
+    and re-judge the campaign first (:mod:`mattwin.discovery.loop.relearn`)."""
     if mode not in MODES:
         raise CampaignError(f"next: --for {mode!r} is not one of {', '.join(MODES)}")
     if n < 1:
@@ -36,11 +38,16 @@ def next_experiments(
         read.check()
         check_measurements_belong(camp, read.measurements)
         store.add_measurements(read.measurements, read.structures)
+    from dataclasses import replace
+
+    from mattwin.discovery.loop.relearn import relearn
+
+    camp, re = relearn(camp, store)  # new measurements: refit the calibration, re-judge the campaign
     if mode == "compute":
         from mattwin.discovery.escalate import suggest_compute
 
-        return suggest_compute(camp, store, n)
-    return suggest_lab(camp, store, n)
+        return replace(suggest_compute(camp, store, n), relearned=re.to_dict())
+    return replace(suggest_lab(camp, store, n), relearned=re.to_dict())
 
 
 def suggestion_history(campaign: str | Path, store: Store | None = None) -> list[dict[str, Any]]:

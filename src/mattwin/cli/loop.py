@@ -69,6 +69,12 @@ def next_(
             str(k), s.formula, s.candidate_id, escape(s.action), f"{s.acquisition:.4g}", escape(s.reason)
         )
     console.print(table)
+    re = rep.relearned or {}
+    if re.get("rejudged"):
+        console.print(
+            f"lab measurements changed the calibration: {re['before']} -> {re['after']} "
+            f"({'refitted now' if re['refitted'] else 'stored fit'}); the campaign was re-judged with it"
+        )
     console.print(
         f"based on {rep.n_measurements} measurement(s) of its candidates; stored at {rep.created_at}"
     )
