@@ -72,6 +72,16 @@ def _many_atoms(n_side: int) -> str:
     return _extxyz(f"{a} 0 0 0 {a} 0 0 0 {a}", rows, n_side**3)
 
 
+#: lab measurement files (``mattwin measure add``): one bad row each
+_LAB_HEADER = "material,property,value,unit,uncertainty,temperature_K,method,source,date"
+_LAB_ROWS = {
+    "lab_property": "NaCl,colour,1,eV,",
+    "lab_unit": "NaCl,band_gap,1,GPa,",
+    "lab_element": "XxO,band_gap,1,eV,",
+    "lab_text_value": "NaCl,band_gap,abc,eV,",
+    "lab_impossible": "NaCl,band_gap,-3,eV,",
+}
+
 INPUTS: dict[str, str | bytes] = {
     "cu.cif": CU_CIF.format(occ=1),
     "cu.xyz": WATER,
@@ -127,6 +137,9 @@ INPUTS: dict[str, str | bytes] = {
     "negative_fmax.toml": '[campaign]\nelements = ["Cu"]\n[screen]\nfmax = -0.05\n',
     "bad_target.toml": '[campaign]\nelements = ["Cu"]\n[rank]\ntargets = ["colour:max"]\n',
     "afile": "a file, not a folder\n",
+    **{f"{name}.csv": f"{_LAB_HEADER}\n{row},298,x,lab-1,2026-01-01\n" for name, row in _LAB_ROWS.items()},
+    "empty.csv": "",
+    "truncated_lab.json": '[{"material": "NaCl", "property": ',
 }
 FOLDERS = ("folder.cif", "folder.xyz", "folder.toml", "empty_folder")
 
@@ -186,6 +199,7 @@ UNKNOWN = "unknown engines, methods, schemes, ensembles, geometries, tasks"
 RUN_IDS = "unknown run ids"
 SETTINGS = "out-of-range settings"
 USAGE = "usage errors (unknown command, option or value type)"
+LAB = "bad measurement files and rows (property, unit, element, value)"
 
 _STRUCTURE_COMMANDS = ("energy", "relax", "md", "eos", "elastic", "phonons")
 _EMBED = "--high pyscf:hf/sto-3g --center 0"
@@ -367,6 +381,35 @@ CASES: list[Case] = [
     Case(SETTINGS, "interaction {d}/water.xyz --cbs foo", "foo", "two basis sets"),
     Case(SETTINGS, "part --material {key} --db {eldb} --load abc", "abc", "number with a unit"),
     Case(SETTINGS, "embed {d}/cu.cif --high pyscf:hf/sto-3g --center 99 -e emt", "99", "not an atom index"),
+    # lab measurements, calibration, stability, drift, generate, next, serve
+    Case(PATHS, "measure add {d}/nosuch.csv", "nosuch.csv", "no such file"),
+    Case(UNREADABLE, "measure add {d}/empty.csv", "empty.csv", "empty"),
+    Case(UNREADABLE, "measure add {d}/truncated_lab.json", "truncated_lab.json", "JSON"),
+    Case(LAB, "measure add {d}/lab_property.csv", "lab_property.csv, row 2", "unknown property 'colour'"),
+    Case(LAB, "measure add {d}/lab_unit.csv", "lab_unit.csv, row 2", "'GPa' is a pressure"),
+    Case(LAB, "measure add {d}/lab_element.csv", "lab_element.csv, row 2", "unknown element Xx"),
+    Case(LAB, "measure add {d}/lab_text_value.csv", "lab_text_value.csv, row 2", "'abc' is not a number"),
+    Case(LAB, "measure add {d}/lab_impossible.csv", "lab_impossible.csv, row 2", "impossible band gap"),
+    Case(UNKNOWN, "measure list --property colour", "colour", "unknown property"),
+    Case(UNKNOWN, "calibrate --engine nosuch", "nosuch", "unknown engine"),
+    Case(UNKNOWN, "calibrate --engine emt", "emt", "no computed calibration set"),
+    Case(SETTINGS, "calibrate --folds 1", "folds = 1", "at least 2 folds"),
+    Case(PATHS, "stability {d}/nosuch.cif -e emt", "nosuch.cif", "no such file"),
+    Case(UNREADABLE, "stability {d}/lab_unit.csv -e emt", "lab_unit.csv", "cannot read as a structure"),
+    Case(UNKNOWN, "stability {d}/cu.cif -e emt --calibration nosuch", "nosuch", "not in the store"),
+    Case(SETTINGS, "stability {d}/cu.cif -e emt --temperature -5", "-5.0 K", "outside 300-2000 K"),
+    Case(UNKNOWN, "drift --engine nosuch", "nosuch", "unknown engine"),
+    Case(UNKNOWN, "drift --calibration nosuch", "nosuch", "not in the store"),
+    Case(CAMPAIGN, "generate --elements Li Xx", "Xx", "unknown element"),
+    Case(SETTINGS, "generate --elements Li O --budget 0", "--budget 0", "at least 1"),
+    Case(SETTINGS, "generate --elements Li O --max-atoms 0", "--max-atoms 0", "at least 2 atoms"),
+    Case(RUN_IDS, "next NOSUCH", "NOSUCH", "not in the store"),
+    Case(PATHS, "next {d}/nosuch.toml", "nosuch.toml", "cannot read campaign file"),
+    Case(SETTINGS, "next NOSUCH --n 0", "--n 0", "at least 1"),
+    Case(UNKNOWN, "next NOSUCH --for nobody", "nobody", "not one of lab, compute"),
+    Case(PATHS, "serve --db {d}/nosuch.db", "nosuch.db", "no such database file"),
+    Case(SETTINGS, "serve --db {eldb} --port 99999", "--port 99999", "between 1 and 65535"),
+    Case(SETTINGS, "serve --db {eldb} --host 0.0.0.0", "0.0.0.0", "needs a token"),
     # usage errors: click's own message (a usage line and a boxed error), exit 2
     Case(USAGE, "nosuch", "nosuch", "No such command"),
     Case(USAGE, "energy {d}/cu.cif --nosuch", "--nosuch", "No such option"),
@@ -399,7 +442,9 @@ def test_bad_input_exits_2_naming_the_input_and_the_cause(case, inputs, tmp_path
     assert re.search(case.cause, err, re.IGNORECASE), err
     if case.kind != USAGE:
         lines = [line for line in err.splitlines() if line.strip()]
-        assert 1 <= len(lines) <= 2 and lines[-1].startswith("error: "), err
+        assert 1 <= len(lines) <= 2, err
+        # a bad measurement row: "error: FILE: 1 bad row, nothing stored ..." then "FILE, row N: cause"
+        assert lines[0 if case.kind == LAB else -1].startswith("error: "), err
 
 
 def test_an_unreadable_file_is_named(inputs, tmp_path):

@@ -199,6 +199,8 @@ def check_drift(
     check_cusum_settings(k, h)
     if not 0 < level < 1:
         raise SettingsError(f"interval level {level}: give a fraction between 0 and 1 (0.9 for 90 %)")
+    if isinstance(calibration, str):
+        _choose(engine, store, calibration)  # an unknown or foreign calibration is an error, data or not
     ms = store.measurements(property="formation_enthalpy")
     if not ms:
         return _empty(engine, [], "no formation-enthalpy measurement in the store", k, h, level)
