@@ -28,7 +28,7 @@ services:
 	scripts/install_services.sh
 
 test: install lint services
-	$(VENV)/bin/pytest -q -ra
+	$(VENV)/bin/pytest -q -ra --durations=30
 
 bench: install
 	$(PY) benchmarks/discover_demo.py
