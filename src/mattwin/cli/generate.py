@@ -36,9 +36,10 @@ def generate(
     learned: Annotated[
         bool,
         typer.Option(
-            "--learned/--no-learned", help="reorder with the proposer trained on the store's results"
+            "--learned/--no-learned",
+            help="order with the proposer trained on the store's results, as discover does (default: on)",
         ),
-    ] = False,
+    ] = True,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="folder to write each candidate's CIF into")
     ] = None,
@@ -68,13 +69,12 @@ def generate(
             compositions=tuple(compositions or ()),
             n_random=n_random,
             seed=seed,
+            learned=learned,
         )
         store = open_store(db)
-        proposer = None
-        if learned:
-            from mattwin.discovery.proposer import train_proposer
+        from mattwin.discovery.stages.generate import learned_proposer
 
-            proposer = train_proposer(store)
+        proposer = learned_proposer(cfg, store)
         cands = propose_for(cfg, campaign_references(cfg, store), proposer=proposer)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

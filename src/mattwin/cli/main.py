@@ -118,6 +118,13 @@ def discover(
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="campaign name")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+    learned: Annotated[
+        bool | None,
+        typer.Option(
+            "--learned/--no-learned",
+            help="order the proposals with the proposer retrained on the store (default: on)",
+        ),
+    ] = None,
     calibration: Annotated[
         str | None,
         typer.Option("--calibration", help="default (the engine's newest fit), none (raw) or ENGINE@VERSION"),
@@ -161,6 +168,7 @@ def discover(
         targets=target,
         name=name,
         seed=seed,
+        learned=learned,
         calibration=calibration,
         fmax=fmax,
         max_steps=steps,

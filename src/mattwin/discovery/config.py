@@ -19,7 +19,7 @@ from mattwin.errors import CampaignError
 _SECTIONS = ("campaign", "generate", "screen", "judge", "rank", "synthesize")
 #: the candidate generator's version (:func:`mattwin.discovery.generate.propose_candidates`); part of the
 #: generation id, so a new generator does not reuse candidate lists stored by an older one
-GENERATOR_VERSION = "propose-3"
+GENERATOR_VERSION = "propose-4"
 #: the ``[synthesize]`` settings (not part of the campaign id)
 SYNTHESIZE_KEYS = ("temperature_K", "phonons_top", "routes_top", "phonon_tolerance_THz")
 #: candidate properties a campaign can rank the near-stable candidates by
@@ -62,6 +62,12 @@ class CampaignConfig:
     escalate: EscalateConfig | None = None
     #: the stages to run, in order (empty: generate, screen, judge, synthesize, escalate); not in the id
     stages: tuple[str, ...] = ()
+    #: ``[generate]``: order and sample the proposals with the learned proposer, retrained on the store's
+    #: finished campaigns (this one's own earlier run left out) and the shipped known compounds
+    learned: bool = True
+    #: ``[generate]``: leave out the candidates other finished campaigns of the store relaxed (the next
+    #: round of a search proposes what has not been tried)
+    skip_screened: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -124,6 +130,7 @@ class CampaignConfig:
             for k, v in self.to_dict().items()
             if k in ("elements", "max_atoms", "budget", "compositions", "n_random", "seed")
         }
+        d["learned"], d["skip_screened"] = self.learned, self.skip_screened
         d["generator"] = GENERATOR_VERSION
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -228,6 +235,9 @@ _TYPES: dict[str, type] = {
 
 def _check_types(cfg: CampaignConfig) -> None:
     """Raise :class:`CampaignError` naming the first field of the wrong type."""
+    for key in ("learned", "skip_screened"):
+        if not isinstance(getattr(cfg, key), bool):
+            raise CampaignError(f"campaign: {key} = {getattr(cfg, key)!r} must be true or false")
     for key in ("elements", "compositions", "targets", "stages"):
         value = getattr(cfg, key)
         if isinstance(value, list):  # CampaignConfig(elements=["Li", "O"]): frozen, so set it once here

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
+import heapq
 import importlib.util
 import io
 import itertools
@@ -42,6 +43,7 @@ from mattwin.materials import canonical, check_physical, material_id
 __all__ = [
     "GENERATOR_VERSION",
     "Candidate",
+    "allocate",
     "charge_balanced_compositions",
     "generate_candidates",
     "orbit_substitution_candidates",
@@ -596,6 +598,10 @@ def generate_candidates(
 # ---------------------------------------------------------------------------- orbit-resolved substitution
 #: score factor of a PyXtal random structure relative to a substitution with probability 1
 RANDOM_PRIOR = 0.05
+#: the budget's share kept for random structures of compositions no prototype fits (exploration)
+EXPLORE_SHARE = 1 / 8
+#: payoff factor per candidate of the same formula already in the budget (diminishing returns)
+DIVERSITY = 0.5
 #: most search nodes per (composition, prototype) in the orbit assignment
 _MAX_NODES = 3000
 
@@ -820,14 +826,16 @@ def propose_candidates(
     2. Structures for the ``max_compositions`` best: orbit-resolved ionic substitution into
        :func:`prototype_library` plus ``prototypes_extra`` (or exactly ``prototypes``), including
        partial substitution (:func:`orbit_substitution_candidates`); PyXtal random structures
-       (``n_random_auto`` each) for the ``random_top`` (default: the budget, at most 40) best
-       compositions no prototype fits (one in eight of them the best mixed-valence ones), and
-       ``n_random`` for each user-named composition in ``compositions``.
+       (``n_random_auto`` each) for the ``random_top`` (default: twice the exploration share of the
+       budget or of what the substitutions leave of it, 4 to 40) best compositions no prototype fits
+       (one in eight of them the best mixed-valence ones), and ``n_random`` for each user-named
+       composition in ``compositions``.
     3. Order: a candidate's score is its composition's score times its substitution probability
        (:data:`RANDOM_PRIOR` for random ones); a trained ``proposer``
        (:class:`mattwin.discovery.proposer.Proposer`) multiplies in exp(-predicted E_hull / its
-       temperature). The budget goes round-robin over formulas, user-named first, then by their best
-       score; duplicates and matches of ``exclude`` are dropped. Deterministic for a seed.
+       temperature). :func:`allocate` spends the budget: user-named formulas first, an exploration
+       share for random structures, the rest by score with diminishing returns per formula;
+       duplicates and matches of ``exclude`` are dropped. Deterministic for a seed.
     """
     from mattwin.discovery.compositions import CompositionCandidate, composition_candidates
 
@@ -850,7 +858,14 @@ def propose_candidates(
     fitted = {c.formula for c in pool}
     no_fit = [c for c in top if c.formula not in fitted and c.formula not in req_formulas]
     if random_top is None:
-        random_top = min(40, budget)
+        # twice the exploration share, or twice what the substitutions (known phases and ``exclude``
+        # left out) leave of the budget: PyXtal gives up on many compositions
+        fresh, n_sub = DuplicateFilter(exclude), 0
+        for c in pool:
+            if n_sub >= budget:
+                break
+            n_sub += fresh.add(c.structure)
+        random_top = min(40, max(4, 2 * math.ceil(budget * EXPLORE_SHARE), 2 * (budget - n_sub)))
     # a share of the random structures explores the best mixed-valence compositions
     n_mixed = max(1, random_top // 8) if random_top > 0 else 0
     mixed = [c for c in no_fit if c.mixed_valence]
@@ -879,19 +894,59 @@ def propose_candidates(
     pool = [c for c in pool if c.n_atoms <= max_atoms]
     if proposer is not None and pool:
         pool = proposer.reorder(pool)
+    return allocate(pool, budget, req_formulas, exclude)
+
+
+def allocate(
+    pool: Sequence[Candidate], budget: int, requested: Sequence[str] = (), exclude: Sequence[Structure] = ()
+) -> list[Candidate]:
+    """Spend ``budget`` on the pool: duplicates and matches of ``exclude`` out, then
+
+    1. every candidate of a user-named formula (``requested``), round-robin over those formulas;
+    2. an exploration share (:data:`EXPLORE_SHARE` of the budget, rounded up) for PyXtal random
+       structures, one per formula, the best-scored first, one in eight of them mixed valence: the twin
+       keeps relaxing some compositions no prototype fits, so the learned proposer learns about them;
+    3. the rest by expected payoff: a candidate's score (substitution probability or
+       :data:`RANDOM_PRIOR` times the composition's score, times the learned proposer's
+       exp(-E_hull / T)) times :data:`DIVERSITY` to the power of how many candidates of its formula
+       are already in (diminishing returns for one formula's polymorphs).
+
+    The result lists the user-named candidates first, then the others by that payoff."""
     seen = DuplicateFilter(exclude)
-    pool.sort(key=lambda c: -c.score)  # stable: keeps generation order among ties
     groups: dict[str, list[Candidate]] = {}
-    for cand in pool:
-        if seen.add(cand.structure):  # the known phases and duplicates go before the budget is spread
+    for cand in sorted(pool, key=lambda c: -c.score):  # stable: generation order among ties
+        if seen.add(cand.structure):
             groups.setdefault(cand.formula, []).append(cand)
-    first = {f: i for i, f in reversed(list(enumerate(req_formulas)))}
-    order = sorted(groups, key=lambda f: (first.get(f, len(first)), -groups[f][0].score, f))
+    req = [f for f in dict.fromkeys(requested) if f in groups]
     out: list[Candidate] = []
-    for rank in range(max(map(len, groups.values()), default=0)):
-        for formula in order:
-            if len(out) >= budget:
-                return out
-            if rank < len(groups[formula]):
-                out.append(groups[formula][rank])
-    return out
+    for rank in range(max((len(groups[f]) for f in req), default=0)):
+        out += [groups[f][rank] for f in req if rank < len(groups[f])]
+    out = out[:budget]
+    taken = {id(c) for c in out}
+    count: dict[str, int] = {}
+    rest: list[tuple[float, Candidate]] = []
+    n_explore = min(budget - len(out), math.ceil(budget * EXPLORE_SHARE))
+    if n_explore > 0:
+        firsts = sorted(
+            (g[0] for f, g in groups.items() if f not in req and all(c.method == "random" for c in g)),
+            key=lambda c: -c.score,
+        )
+        explore = [c for c in firsts if c.mixed_valence][: max(1, n_explore // 8)]
+        ids = {id(c) for c in explore}
+        explore += [c for c in firsts if id(c) not in ids][: n_explore - len(explore)]
+        for c in explore:
+            taken.add(id(c))
+            count[c.formula] = 1
+            rest.append((c.score, c))
+    # the remaining candidates by payoff, each formula's k-th candidate worth DIVERSITY**k of its score
+    heads = {f: [c for c in g if id(c) not in taken] for f, g in groups.items() if f not in req}
+    heap = [(-g[0].score * DIVERSITY ** count.get(f, 0), f) for f, g in heads.items() if g]
+    heapq.heapify(heap)
+    while heap and len(out) + len(rest) < budget:
+        neg, f = heapq.heappop(heap)
+        rest.append((-neg, heads[f].pop(0)))
+        count[f] = count.get(f, 0) + 1
+        if heads[f]:
+            heapq.heappush(heap, (-heads[f][0].score * DIVERSITY ** count[f], f))
+    rest.sort(key=lambda t: -t[0])
+    return out + [c for _, c in rest][: budget - len(out)]

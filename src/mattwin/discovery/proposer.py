@@ -33,7 +33,15 @@ from pymatgen.core import Composition, Element
 
 from mattwin.errors import MattwinError
 
-__all__ = ["TEMPERATURE", "Proposer", "features", "known_compound_data", "train_proposer", "training_data"]
+__all__ = [
+    "TEMPERATURE",
+    "Proposer",
+    "campaign_results",
+    "features",
+    "known_compound_data",
+    "train_proposer",
+    "training_data",
+]
 
 #: eV/atom: a candidate predicted 50 meV/atom higher on the hull is worth e^-1 as much
 TEMPERATURE = 0.05
@@ -132,19 +140,23 @@ def known_compound_data() -> tuple[Example, ...]:
     return tuple(sorted(out, key=lambda x: x.formula))
 
 
-def store_data(store: Any) -> list[Example]:
-    """Every relaxed candidate with an E_hull in the store's campaign results (each material once)."""
+def campaign_results(store: Any, exclude_campaign: str | None = None) -> list[tuple[str, str]]:
+    """(campaign id, result JSON text) of every finished campaign of the store but ``exclude_campaign``."""
     from sqlalchemy import select
 
     from mattwin.store import schema
 
     with store.engine.connect() as conn:
         rows = conn.execute(select(schema.campaigns.c.id, schema.campaigns.c.result)).fetchall()
+    return [(cid, result) for cid, result in rows if result and cid != exclude_campaign]
+
+
+def store_data(store: Any, exclude_campaign: str | None = None) -> list[Example]:
+    """Every relaxed candidate with an E_hull in the store's campaign results (each material once),
+    those of ``exclude_campaign`` left out (a campaign does not learn from its own earlier run)."""
     seen: set[str] = set()
     out = []
-    for cid, result in rows:
-        if not result:
-            continue
+    for cid, result in campaign_results(store, exclude_campaign):
         try:
             cands = json.loads(result).get("candidates", [])
         except (ValueError, AttributeError):
@@ -161,11 +173,13 @@ def store_data(store: Any) -> list[Example]:
     return out
 
 
-def training_data(store: Any = None, include_known: bool = True) -> list[Example]:
+def training_data(
+    store: Any = None, include_known: bool = True, exclude_campaign: str | None = None
+) -> list[Example]:
     """The store's relaxed candidates (if a store is given) plus the known compounds."""
     data = list(known_compound_data()) if include_known else []
     if store is not None:
-        data += store_data(store)
+        data += store_data(store, exclude_campaign)
     return data
 
 
@@ -216,8 +230,11 @@ def fit(examples: Sequence[Example], seed: int = 0) -> Any:
     return model
 
 
-def train_proposer(store: Any = None, include_known: bool = True, seed: int = 0) -> Proposer:
-    """Train on everything the store and the shipped known compounds hold (retrain as data grow)."""
-    data = training_data(store, include_known)
+def train_proposer(
+    store: Any = None, include_known: bool = True, seed: int = 0, exclude_campaign: str | None = None
+) -> Proposer:
+    """Train on everything the store and the shipped known compounds hold (retrain as data grow), the
+    results of ``exclude_campaign`` left out."""
+    data = training_data(store, include_known, exclude_campaign)
     n_known = sum(e.method == "known" for e in data)
     return Proposer(fit(data, seed), len(data) - n_known, n_known)
