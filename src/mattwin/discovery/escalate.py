@@ -10,8 +10,13 @@ done has a *value*: the expected number of candidates that would enter or leave 
   probability, over a log-normal prior of the members' E_hull spread (median the geometric mean of the
   spreads seen so far, 0.03 eV/atom before any), that widening the candidate's E_hull σ to
   sqrt(σ² + spread²) changes the top-N set; the spread is then folded into its interval and P(stable).
-* a property rung (``elastic``) on a top-N candidate that passed its stability rungs: 1 (the decision
-  needs the property); a Born-unstable elastic tensor demotes it.
+* a property rung (``elastic``, ``diffusion``) on a top-N candidate that passed its stability rungs: 1
+  (the decision needs the property); a Born-unstable elastic tensor demotes it. ``diffusion`` (an
+  ionic conductor) runs NVT MD at :data:`DIFFUSION_TEMPS` (``md_ps`` each, the cell repeated to at least
+  :data:`DIFFUSION_MIN_ATOMS` atoms) and the transport analysis of ``mattwin diffusion``: the carrier's D
+  at each temperature, the Arrhenius Ea and the extrapolated 300 K Nernst-Einstein conductivity, which
+  go into the candidate's targets and verdict; an MD the ensemble does not trust, or a carrier that does
+  not diffuse, is said so.
 
 Each step runs the option with the largest value per predicted second (:mod:`mattwin.discovery.cost`,
 learned from the store's timings) that the budget and the rung's cap still allow, until no option has
@@ -47,7 +52,11 @@ from mattwin.store.store import Store
 SPREAD_PRIOR, SPREAD_WIDTH = 0.03, 0.75
 #: options worth less than this (expected top-N changes) are not run
 MIN_VALUE = 1e-3
-_TASK = {"ensemble": "relax", "phonons": "phonons", "elastic": "elastic_tensor"}
+_TASK = {"ensemble": "relax", "phonons": "phonons", "elastic": "elastic_tensor", "diffusion": "md"}
+#: the diffusion rung: NVT MD at these temperatures (K), 2 fs steps, on the relaxed cell repeated to at
+#: least DIFFUSION_MIN_ATOMS atoms (and every lattice vector at least DIFFUSION_MIN_LENGTH Å)
+DIFFUSION_TEMPS = (900.0, 1300.0)
+DIFFUSION_MIN_ATOMS, DIFFUSION_MIN_LENGTH = 32, 7.0
 _Z = norm.ppf((np.arange(8) + 0.5) / 8)
 
 Progress = Callable[[str, int, int, str], None]
@@ -148,6 +157,9 @@ def _predict(
         return costs.seconds("phonons", work("phonons", st, PHONON_PARAMS))
     if rung == "elastic":
         return costs.seconds("elastic_tensor", work("elastic_tensor", st, {}))
+    if rung == "diffusion":
+        cell, steps = _md_cell(st), _md_steps(s.esc.md_ps)
+        return sum(costs.seconds("md", work("md", cell, {"steps": steps})) for _ in DIFFUSION_TEMPS)
     members = _others(s.config.engine)
     t = sum(costs.seconds("relax", len(st)) for _ in members)
     if not s.refs_relaxed:  # the first ensemble rung also relaxes the reference phases with the members
@@ -260,6 +272,82 @@ def _run_elastic(s: _Ladder, i: int, store: Store, execution: Execution | None) 
     return {"said": said, "cost_s": cost, "keys": [o.key], "moduli_GPa": mod}
 
 
+def _md_cell(st: Structure) -> Structure:
+    """The relaxed cell repeated until it has DIFFUSION_MIN_ATOMS atoms and DIFFUSION_MIN_LENGTH Å."""
+    mult = [max(1, math.ceil(DIFFUSION_MIN_LENGTH / a)) for a in st.lattice.abc]
+    while len(st) * int(np.prod(mult)) < DIFFUSION_MIN_ATOMS:
+        k = int(np.argmin([a * m for a, m in zip(st.lattice.abc, mult, strict=True)]))
+        mult[k] += 1
+    return st * mult
+
+
+def _md_steps(ps: float) -> int:
+    return max(1, int(round(ps * 1000.0 / 2.0)))
+
+
+def _run_diffusion(s: _Ladder, i: int, store: Store) -> dict[str, Any]:
+    from mattwin.api.dynamics import md
+    from mattwin.api.transport import CARRIERS, diffusion
+    from mattwin.errors import MattwinError
+
+    c = s.c[i]
+    spec = member_specs(s.config.engine)[0]
+    carriers = [e for e in CARRIERS if e in {el.symbol for el in _structure(c).composition.elements}]
+    if not carriers or len(_structure(c).composition.elements) < 2:
+        return {"said": "no mobile carrier (Li, Na, K, Ag, H, F, Mg, Zn): not run", "cost_s": 0.0, "keys": []}
+    cell = _md_cell(_structure(c))
+    try:
+        rep = md(cell, DIFFUSION_TEMPS, steps=_md_steps(s.esc.md_ps), engine=spec, store=store)
+    except MattwinError as exc:
+        return {"said": f"failed: {exc}", "cost_s": 0.0, "keys": []}
+    keys = [r.key for r in rep.runs]
+    cost = 0.0
+    for k in keys:  # the recorded wall times of runs not booked before
+        if k not in s.charged and (rec := store.lookup(k)) is not None:
+            cost += float(rec.wall_time_s or 0.0)
+        s.charged.add(k)
+    carrier = carriers[0]
+    try:
+        tr = diffusion(rep.series_id, store=store, carrier=carrier)
+    except MattwinError as exc:
+        return {"said": f"failed: {exc}", "cost_s": cost, "keys": keys}
+    parts = []
+    for p in tr.points:
+        d = p.diffusion.get(carrier, {})
+        parts.append(
+            f"D({p.temperature_K:g} K) {d.get('D_cm2_s', float('nan')):.2g} ± {d.get('D_err_cm2_s', 0):.1g}"
+        )
+    said = f"{carrier}: " + ", ".join(parts) + " cm²/s"
+    fit = tr.arrhenius.get(carrier)
+    targets = dict(c.targets)
+    if fit is not None:
+        said += f"; Ea {fit['Ea_eV']:.2f} ± {fit['Ea_err_eV']:.2f} eV"
+        targets["activation_energy_eV"] = float(fit["Ea_eV"])
+    if tr.conductivity_300K_S_cm is not None:
+        said += (
+            f"; σ(300 K) {1000 * tr.conductivity_300K_S_cm:.2g} mS/cm (×/÷ {tr.conductivity_300K_factor:.2g})"
+        )
+        targets["ionic_conductivity_300K_S_cm"] = float(tr.conductivity_300K_S_cm)
+    elif fit is None:
+        said += "; not diffusing at two temperatures: no Arrhenius fit, no 300 K conductivity"
+    if any(p.stopped_untrusted for p in tr.points):
+        said += "; stopped early: the ensemble does not trust the MD"
+    verdict = f"{c.verdict}; MD {said}" if c.verdict else f"MD {said}"
+    s.c[i] = replace(c, targets=targets, verdict=verdict)
+    return {
+        "said": said,
+        "cost_s": cost,
+        "keys": keys,
+        "series_id": rep.series_id,
+        "carrier": carrier,
+        "md_atoms": len(cell),
+        "temperatures_K": list(DIFFUSION_TEMPS),
+        "conductivity_300K_S_cm": tr.conductivity_300K_S_cm,
+        "arrhenius": fit,
+        "notes": tr.notes,
+    }
+
+
 def escalate(
     config: CampaignConfig,
     result: CampaignResult,
@@ -325,6 +413,8 @@ def escalate(
             entry = _run_phonons(s, i, store, execution)
         elif rung == "ensemble":
             entry = _run_ensemble(s, i, refs, by_key[s.c[i].candidate_id], store, execution)
+        elif rung == "diffusion":
+            entry = _run_diffusion(s, i, store)
         else:
             entry = _run_elastic(s, i, store, execution)
         s.spent[rung] = s.spent.get(rung, 0.0) + entry["cost_s"]

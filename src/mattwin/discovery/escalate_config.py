@@ -4,11 +4,12 @@ many candidates, and the CPU budget.
     [escalate]
     rungs = ["ensemble", "phonons"]   # default: chosen (ensemble when the engine is a single model,
                                       # phonons, and the application's property rung)
-    application = "structural"        # ionic_conductor | structural | semiconductor (property rung)
+    application = "structural"        # ionic_conductor | structural (property rung)
     top = 5                           # the decision: the top N by P(stable)
     budget_cpu_h = 1.0                # all rungs together, CPU-hours
     rung_cap_cpu_h = 0.5              # at most this per rung (optional)
     policy = "value"                  # value (cost-aware) or all (every rung on every top candidate)
+    md_ps = 2.0                       # the diffusion rung's MD length per temperature, ps
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ RUNGS: dict[str, str] = {
     "ensemble": "re-relaxation with the other ensemble members (SevenNet-0, SevenNet-l3i5): E_hull spread",
     "phonons": "harmonic phonons: dynamic stability (imaginary modes)",
     "elastic": "elastic tensor and moduli (structural materials)",
+    "diffusion": "NVT MD at two temperatures: carrier D, Arrhenius Ea, 300 K conductivity (ionic conductors)",
 }
 #: application -> its property rung
-APPLICATIONS: dict[str, str] = {"structural": "elastic"}
+APPLICATIONS: dict[str, str] = {"structural": "elastic", "ionic_conductor": "diffusion"}
 POLICIES = ("value", "all")
 
 
@@ -40,6 +42,7 @@ class EscalateConfig:
     budget_cpu_h: float = 1.0
     rung_cap_cpu_h: float | None = None
     policy: str = "value"
+    md_ps: float = 2.0
 
     def __post_init__(self) -> None:
         if isinstance(self.rungs, list):
@@ -60,6 +63,14 @@ class EscalateConfig:
             raise CampaignError(f"escalate: policy {self.policy!r} is not one of {', '.join(POLICIES)}")
         if isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1:
             raise CampaignError(f"escalate: top = {self.top!r} must be a whole number of at least 1")
+        md = self.md_ps
+        if (
+            isinstance(md, bool)
+            or not isinstance(md, int | float)
+            or not math.isfinite(md)
+            or not 0 < md <= 1000
+        ):
+            raise CampaignError(f"escalate: md_ps = {md!r} must be a positive MD length in ps (at most 1000)")
         for key in ("budget_cpu_h", "rung_cap_cpu_h"):
             v = getattr(self, key)
             if v is None and key == "rung_cap_cpu_h":
