@@ -61,9 +61,21 @@ def test_phonons_demote_an_imaginary_mode_and_a_killed_escalation_resumes(tmp_pa
     assert "imaginary mode" in first.ladder[0]["said"] and "demoted" in first.ladder[0]["said"]
     assert first.phonons["min_frequency_THz"] < -0.2
     assert first.rank > 1  # it fell below candidates it outranked
-    unchecked = [c for c in after.candidates if c.status == "ok" and not c.ladder]
+    unchecked = [c for c in after.candidates if c.status == "ok" and not c.ladder and not c.duplicate_of]
     assert unchecked and all(c.rank < first.rank for c in unchecked)
     assert after.escalation["spent_per_rung_cpu_s"]["phonons"] > 0
+    # the HTML report shows each candidate's ladder: the rung, what it said, what it cost
+    from mattwin.report import write_report
+
+    page = write_report(after, tmp_path / "report").read_text(encoding="utf-8")
+    section = page[page.index('<section id="ladder">') :]
+    section = section[: section.index("</section>")]
+    assert section.count('id="ladder-') == 3  # the three candidates that climbed
+    card = section[section.index(f'id="ladder-{first.rank}"') :]
+    card = card[: card.index("</div>")]
+    assert "<td>phonons</td>" in card and "imaginary mode" in card and "demoted" in card
+    assert f"<td>{first.ladder[0]['cost_s']:.1f}</td>" in card
+    assert f"{after.escalation['spent_cpu_s']:.1f} CPU s spent" in section
 
 
 def _synthetic(p: list[float], sd: float = 0.05) -> CampaignResult:
@@ -122,6 +134,8 @@ def test_bad_escalation_settings_are_named(tmp_path):
         EscalateConfig(application="magnet")
     with pytest.raises(CampaignError, match="budget_cpu_h = -1"):
         EscalateConfig(budget_cpu_h=-1)
+    with pytest.raises(CampaignError, match="md_ps = 0 must be a positive MD length"):
+        EscalateConfig(application="ionic_conductor", md_ps=0)
     toml = tmp_path / "c.toml"
     toml.write_text('[campaign]\nelements = ["Li", "Cl"]\n[escalate]\nrungs = ["phonons"]\ntopp = 3\n')
     with pytest.raises(CampaignError, match="c.toml: escalate: unknown keys topp"):
@@ -185,3 +199,38 @@ def test_a_campaign_runs_the_stages_it_names(tmp_path):
         CONFIG.replace(stages=["generate", "screen", "relax"])
     with pytest.raises(CampaignError, match="must start with generate, screen, judge"):
         CONFIG.replace(stages=["generate", "judge"])
+
+
+@pytest.mark.slow
+def test_ionic_conductor_campaign_runs_the_diffusion_rung_and_resumes_from_the_cache(tmp_path):
+    assert EscalateConfig(application="ionic_conductor").resolved_rungs("chgnet") == [
+        "ensemble",
+        "phonons",
+        "diffusion",
+    ]
+    store = Store(str(tiny_db(tmp_path)))
+    cfg = CONFIG.replace(escalate={"rungs": ["diffusion"], "top": 1, "md_ps": 1.0, "budget_cpu_h": 1.0})
+    result, _ = run_campaign(cfg, store)
+    climbed = [c for c in result.candidates if c.ladder]
+    assert len(climbed) == 1
+    (entry,) = climbed[0].ladder
+    assert entry["rung"] == "diffusion" and entry["carrier"] == "Li" and entry["md_atoms"] >= 32
+    assert entry["cost_s"] > 0 and entry["predicted_s"] > 0
+    runs = {r.key: r for r in store.calculations(task="md", status="done")}
+    assert set(entry["keys"]) <= set(runs) and len(entry["keys"]) == 2  # one MD per temperature
+    assert {float(runs[k].params["temperature_K"]) for k in entry["keys"]} == {900.0, 1300.0}
+    assert all(runs[k].params["steps"] == 500 for k in entry["keys"])
+    assert entry["said"].startswith("Li: D(900 K)") and "D(1300 K)" in entry["said"]
+    assert "MD Li: D(900 K)" in (climbed[0].verdict or "")
+    if any(entry["liquid"]):  # a liquid's D: no solid-state conductivity is claimed
+        assert "molten at" in entry["said"] and "ionic_conductivity_300K_S_cm" not in climbed[0].targets
+    elif entry["conductivity_300K_S_cm"] is not None:  # a solid whose Li diffused at both temperatures
+        assert climbed[0].targets["ionic_conductivity_300K_S_cm"] == entry["conductivity_300K_S_cm"] > 0
+        assert 0 < entry["arrhenius"]["Ea_eV"] < 3
+    # rerun: the MD comes from the store, nothing is recomputed, the rung says the same
+    again, _ = run_campaign(cfg, store)
+    assert {r.key: r.finished_at for r in store.calculations(task="md", status="done")} == {
+        k: r.finished_at for k, r in runs.items()
+    }
+    (entry2,) = next(c for c in again.candidates if c.ladder).ladder
+    assert entry2["said"] == entry["said"] and entry2["keys"] == entry["keys"]

@@ -235,6 +235,49 @@ def route_cards(candidates: list[RankedCandidate]) -> str:
     )
 
 
+def ladder_cards(candidates: list[RankedCandidate], escalation: dict[str, Any] | None) -> str:
+    """One card per candidate that climbed the escalation ladder: each rung that ran, in order, what it
+    said and what it cost (CPU s), with the policy, budget and spending of the whole escalation."""
+    cards = []
+    for c in sorted(candidates, key=lambda x: x.rank):
+        if not c.ladder:
+            continue
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{escape(str(e.get('rung', '')))}</td>"
+            f"<td>{escape(str(e.get('said', '')))}</td>"
+            f"<td>{float(e.get('cost_s') or 0.0):.1f}</td></tr>"
+            for k, e in enumerate(c.ladder, 1)
+        )
+        total = sum(float(e.get("cost_s") or 0.0) for e in c.ladder)
+        cards.append(
+            f'<div class="route-card" id="ladder-{c.rank}"><h3>#{c.rank} {formula_html(c.formula)}'
+            f" {escape(c.spacegroup or '')} · {len(c.ladder)} rung{'s' * (len(c.ladder) != 1)}, "
+            f"{total:.1f} CPU s</h3><table><thead><tr><th>#</th><th>rung</th><th>what it said</th>"
+            f"<th>cost (CPU s)</th></tr></thead><tbody>{rows}</tbody></table>"
+            f'<p class="note">{escape(c.verdict or "")}</p></div>'
+        )
+    if escalation is None and not cards:
+        return plots.note("No escalation: the campaign has no [escalate] section.")
+    head = ""
+    if escalation is not None:
+        per = ", ".join(
+            f"{escape(str(r))} {float(v):.1f}"
+            for r, v in (escalation.get("spent_per_rung_cpu_s") or {}).items()
+        )
+        budget = escalation.get("budget_cpu_s")
+        head = (
+            f'<p class="note">Policy <b>{escape(str(escalation.get("policy", "")))}</b> over the top '
+            f"{escape(str(escalation.get('top', '')))}; "
+            f"rungs {escape(', '.join(escalation.get('rungs') or []))}; "
+            f"{escalation.get('n_rungs_run', 0)} rungs run, "
+            f"{float(escalation.get('spent_cpu_s') or 0.0):.1f} CPU s spent"
+            + (f" of a {float(budget):.0f} CPU s budget" if budget is not None else "")
+            + (f" ({per})" if per else "")
+            + ". A cost of 0 is a result from the cache or from an earlier stage.</p>"
+        )
+    return head + ("".join(cards) if cards else plots.note("No rung ran on any candidate."))
+
+
 def _clean(obj: Any) -> Any:
     """JSON-safe copy: NaN/inf become None, unknown objects their str."""
     if isinstance(obj, float):
@@ -404,7 +447,7 @@ def render(
 <div class="meta">{"started " + escape(str(started)) + " · " if started else ""}report generated {_now()}
 · mattwin {escape(__version__)}</div></div></header>
 <nav><a href="#candidates">Candidates</a><a href="#hull">Stability</a><a href="#failed">Failed</a>
-<a href="#routes">Synthesis</a>
+<a href="#routes">Synthesis</a><a href="#ladder">Escalation</a>
 <a href="#parameters">Parameters</a><a href="candidates.csv">CSV</a><a href="candidates.json">JSON</a></nav>
 <main><section class="cards">{_cards(result, ok, threshold)}</section>
 <section id="candidates"><h2>Ranked candidates</h2>
@@ -412,6 +455,7 @@ def render(
 CIF links point to <code>structures/</code>.</p>{body}</section>
 <section id="hull"><h2>Stability</h2>{plots_html}</section>
 <section id="routes"><h2>Synthesis routes</h2>{route_cards(result.candidates)}</section>
+<section id="ladder"><h2>Escalation ladder</h2>{ladder_cards(result.candidates, result.escalation)}</section>
 <section id="failed"><h2>Failed candidates ({len(failed)})</h2>{failed_html}</section>
 <section id="parameters"><h2>Parameters</h2>
 <details><summary>Campaign parameters</summary><pre>{escape(params)}</pre></details>
