@@ -323,12 +323,18 @@ def _run_diffusion(s: _Ladder, i: int, store: Store) -> dict[str, Any]:
     if fit is not None:
         said += f"; Ea {fit['Ea_eV']:.2f} ± {fit['Ea_err_eV']:.2f} eV"
         targets["activation_energy_eV"] = float(fit["Ea_eV"])
-    if tr.conductivity_300K_S_cm is not None:
-        said += (
-            f"; σ(300 K) {1000 * tr.conductivity_300K_S_cm:.2g} mS/cm (×/÷ {tr.conductivity_300K_factor:.2g})"
-        )
+    liquid = list((tr.melting or {}).get("liquid") or [False] * len(tr.points))
+    molten = [p.temperature_K for p, q in zip(tr.points, liquid, strict=False) if q]
+    if molten:  # every species diffuses: a liquid's D, not the solid's conductivity
+        said += f"; molten at {', '.join(f'{t:g}' for t in molten)} K (every species diffuses)"
+        if fit is not None:
+            targets.pop("activation_energy_eV", None)
+            said += ": no solid-state Ea or 300 K conductivity recorded"
+    elif tr.conductivity_300K_S_cm is not None:
+        sigma, f = 1000 * tr.conductivity_300K_S_cm, tr.conductivity_300K_factor
+        said += f"; σ(300 K) {sigma:.2g} mS/cm (×/÷ {f:.2g})"
         targets["ionic_conductivity_300K_S_cm"] = float(tr.conductivity_300K_S_cm)
-    elif fit is None:
+    if fit is None:
         said += "; not diffusing at two temperatures: no Arrhenius fit, no 300 K conductivity"
     if any(p.stopped_untrusted for p in tr.points):
         said += "; stopped early: the ensemble does not trust the MD"
@@ -344,6 +350,7 @@ def _run_diffusion(s: _Ladder, i: int, store: Store) -> dict[str, Any]:
         "temperatures_K": list(DIFFUSION_TEMPS),
         "conductivity_300K_S_cm": tr.conductivity_300K_S_cm,
         "arrhenius": fit,
+        "liquid": liquid,
         "notes": tr.notes,
     }
 
