@@ -504,6 +504,7 @@ def derived_entries(protos: dict[str, tuple[Structure, dict]]) -> list[dict]:
     )
 
     out.append(_berlinite_fepo4(protos))
+    out.extend(_li3po4())
 
     lvp = _mp("Li3V2(PO4)3.json")
     lvp.replace_species({Element("V"): Element("Fe")})
@@ -569,6 +570,82 @@ def _berlinite_fepo4(protos: dict[str, tuple[Structure, dict]]) -> dict:
         ),
         "the stable FePO4 polymorph (trigonal, P3_121); O positions from quartz, not refined",
     )
+
+
+#: Li3PO4 polymorphs, measured structures (AMCSD 0013843 and 0012673): (name, space-group operations
+#: of the published setting, orthorhombic cell a, b, c in Å, asymmetric unit, citation, note)
+LI3PO4 = (
+    (
+        "Li3PO4 gamma (Pnma)",
+        (
+            "x,y,z",
+            "1/2-x,y,z",
+            "1/2+x,-y,-z",
+            "1/2+x,1/2-y,1/2+z",
+            "1/2-x,1/2+y,1/2-z",
+            "x,1/2+y,1/2-z",
+            "-x,1/2-y,1/2+z",
+            "-x,-y,-z",
+        ),
+        (6.1113, 10.4612, 4.9208),
+        (
+            ("Li", (0.5016, 0.1627, 0.3008)),
+            ("Li", (0.75, 0.4246, 0.2045)),
+            ("P", (0.25, 0.4115, 0.3079)),
+            ("O", (0.0441, 0.3418, 0.2054)),
+            ("O", (0.25, 0.0503, 0.2928)),
+            ("O", (0.75, 0.0896, 0.1223)),
+        ),
+        "measured structure: Wang, Chakoumakos, Sales, Kwak & Bates, J. Solid State Chem. 115, 313 "
+        "(1995), neutron powder diffraction (Pmnb setting of Pnma), via AMCSD 0013843",
+        "the quenchable high-temperature form (Li2CdSiO4 type); the ground state is beta (Pmn2_1)",
+    ),
+    (
+        "Li3PO4 beta (Pmn2_1)",
+        ("x,y,z", "1/2+x,-y,1/2+z", "-x,y,z", "1/2-x,-y,1/2+z"),
+        (6.115, 5.2394, 4.8554),
+        (
+            ("Li", (0.2481, 0.3277, 0.9860)),
+            ("Li", (0.5, 0.8428, 0.9893)),
+            ("P", (0.0, 0.8243, 0.0)),
+            ("O", (0.20777, 0.68676, 0.8961)),
+            ("O", (0.0, 0.1052, 0.9004)),
+            ("O", (0.5, 0.1814, 0.8172)),
+        ),
+        "measured structure: Keffer, Mighell, Mauer, Swanson & Block, Inorg. Chem. 6, 119 (1967), "
+        "single-crystal X-ray diffraction, via AMCSD 0012673",
+        "the low-temperature form, stable up to about 500 °C (transforms irreversibly to gamma)",
+    ),
+)
+
+
+def _from_asymmetric_unit(
+    ops: tuple[str, ...], cell: tuple[float, float, float], sites: tuple[tuple[str, tuple[float, ...]], ...]
+) -> Structure:
+    """The full cell from a published asymmetric unit and the setting's symmetry operations."""
+    from pymatgen.core import Lattice
+    from pymatgen.core.operations import SymmOp
+
+    species: list[str] = []
+    coords: list[np.ndarray] = []
+    for el, xyz in sites:
+        for op in ops:
+            c = np.mod(SymmOp.from_xyz_str(op).operate(xyz), 1.0)
+            if not any(
+                e == el and np.allclose((c - o + 0.5) % 1 - 0.5, 0, atol=1e-3)
+                for e, o in zip(species, coords, strict=True)
+            ):
+                species.append(el)
+                coords.append(c)
+    return Structure(Lattice.orthorhombic(*cell), species, coords)
+
+
+def _li3po4() -> list[dict]:
+    """gamma- and beta-Li3PO4 in their measured cells (see :data:`LI3PO4`)."""
+    return [
+        _entry(name, _from_asymmetric_unit(ops, cell, sites), source, note)
+        for name, ops, cell, sites, source, note in LI3PO4
+    ]
 
 
 def _ordered_lgps() -> Structure:

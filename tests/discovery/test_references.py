@@ -89,6 +89,22 @@ def test_olivine_lifepo4_is_pnma_with_28_atoms(lifepo):
     assert _space_group(olivine) == "Pnma"
 
 
+def test_li3po4_polymorphs_in_their_measured_cells(lifepo):
+    """gamma- (Pnma, 32 atoms) and beta-Li3PO4 (Pmn2_1, 16 atoms) rebuilt from their published asymmetric
+    units: the X-ray densities of the papers (2.445 and 2.472 g/cm3) and PO4 tetrahedra of 1.53-1.55 Å."""
+    for name, sg, n, density in (
+        ("Li3PO4 gamma (Pnma)", "Pnma", 32, 2.445),
+        ("Li3PO4 beta (Pmn2_1)", "Pmn2_1", 16, 2.472),
+    ):
+        s = _by_name(lifepo, name).structure
+        assert len(s) == n and _space_group(_by_name(lifepo, name)) == sg
+        assert float(s.density) == pytest.approx(density, abs=0.005)
+        for site in s:
+            if site.specie.symbol == "P":
+                bonds = sorted(nb.nn_distance for nb in s.get_neighbors(site, 1.9))
+                assert len(bonds) == 4 and 1.52 < bonds[0] and bonds[-1] < 1.56
+
+
 def test_rock_salts_and_corundum(library):
     nacl = _by_name(library, "NaCl rock salt")
     assert _space_group(nacl) == "Fm-3m"
