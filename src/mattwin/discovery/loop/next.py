@@ -200,8 +200,14 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
     idx = sorted(matched)
     y = [float(matched[i].value) for i in idx]
     unc = [float(matched[i].uncertainty or 0.02) for i in idx]
-    model = fit_surrogate(pool, idx, y, unc)
-    mu, cov = posterior(model, pool)
+    # ΔH_f: the full surrogate, with the chemistry-class term. E_hull: without it, because a shift linear
+    # in the atom fractions (the class term) moves the candidate and the hull of its competing phases at
+    # the same composition alike and cancels in E_hull
+    fmodel = fit_surrogate(pool, idx, y, unc)
+    mu_f, cov_f = posterior(fmodel, pool)
+    hull_pool = Pool(pool.ids, pool.features, pool.mean, pool.sigma)
+    model = fit_surrogate(hull_pool, idx, y, unc)
+    mu, cov = posterior(model, hull_pool)
     v0 = pool.sigma**2
     var = np.maximum(np.diag(cov), 1e-12)
     e_post = e_prior + a * (mu - pool.mean)
@@ -212,10 +218,10 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
     if targets:
         name, maximize = targets[0]
         feasible = np.log(np.clip(p, 1e-6, 1.0)) + np.log(_synthesizability(cands))
-        tpool, tmodel, tmu, tvar = pool, model, mu, var
+        tpool, tmodel, tmu, tvar = pool, fmodel, mu_f, np.maximum(np.diag(cov_f), 1e-12)
         if name == "e_hull":  # E_hull = ΔH_f + (E_hull - ΔH_f predicted): the same GP, shifted per candidate
             shift = e_prior - pool.mean
-            tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma, pool.classes)
+            tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma)  # no class term (it cancels)
             tmodel = fit_surrogate(tpool, idx, [v + shift[i] for v, i in zip(y, idx, strict=True)], unc)
             tmu, tcov = posterior(tmodel, tpool)
             tvar = np.maximum(np.diag(tcov), 1e-12)
@@ -259,7 +265,7 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
             "formula": cands[i]["formula"],
             "p_stable": float(p[i]),
             "e_hull": float(e_post[i]),
-            "formation_energy_per_atom": float(mu[i]),
+            "formation_energy_per_atom": float(mu_f[i]),
             "measured": i in matched,
         }
         for i in order
