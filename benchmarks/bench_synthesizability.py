@@ -125,7 +125,8 @@ def part_c(b, toml: str, db: str, n_bags: int, seed: int) -> None:  # type: igno
     from mattwin.store import Store
     from mattwin.synthesis.features import FEATURE_NAMES, feature_matrix
 
-    cfg = CampaignConfig.from_toml(toml)
+    # no measured anchors: the known compositions' own measured enthalpies must not inform E_hull here
+    cfg = CampaignConfig.from_toml(toml).replace(measured_anchors=False)
     t0 = time.perf_counter()
     result = discover(config=cfg, store=Store(db))
     ok = [c for c in result.candidates if c.status == "ok" and c.e_hull is not None]

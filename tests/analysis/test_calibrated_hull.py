@@ -91,3 +91,30 @@ def test_polymorphs_share_their_correction(synthetic_calibration):
     assert abs(cal["low"].point.formation_energy_per_atom - cal["low"].raw_formation_energy_per_atom) > 0.1
     lo, hi = cal["low"].formation_energy_interval
     assert lo < cal["low"].point.formation_energy_per_atom < hi
+
+
+def test_a_measured_anchor_puts_the_lowest_polymorph_at_the_measured_enthalpy(synthetic_calibration):
+    """Fe2O3 anchored at a measured -1.711 ± 0.02 eV/atom: its lowest computed phase lies there whatever
+    the calibration predicts, its interval is the measurement's, the second polymorph keeps the engine's
+    50 meV/atom above it, and a composition without a measurement keeps its calibrated value."""
+    phases = _phases(1)
+    fe2o3 = next(p for p in phases if p.name == "Fe2O3")
+    low = PhaseEnergy("low", "Fe2O3", fe2o3.composition, fe2o3.energy_per_atom - 2.0)
+    high = PhaseEnergy("high", "Fe2O3", fe2o3.composition, fe2o3.energy_per_atom - 1.95)
+    phases = [p for p in phases if p is not fe2o3] + [low, high]
+    _, plain = calibrated_stability(phases, synthetic_calibration, 0.025)
+    _, cal = calibrated_stability(phases, synthetic_calibration, 0.025, anchors={"Fe2O3": (-1.711, 0.02)})
+    assert cal["low"].point.formation_energy_per_atom == pytest.approx(-1.711, abs=1e-9)
+    lo, hi = cal["low"].formation_energy_interval
+    assert hi - lo == pytest.approx(2 * 1.645 * 0.02, rel=0.15)
+    f_high = cal["high"].point.formation_energy_per_atom - cal["low"].point.formation_energy_per_atom
+    assert f_high == pytest.approx(0.05, abs=1e-6)
+    li2o = next(p for p in phases if p.name == "Li2O")
+    assert cal[li2o.key].point.formation_energy_per_atom == pytest.approx(
+        plain[li2o.key].point.formation_energy_per_atom
+    )
+    # without a calibration the raw energies are kept (anchors belong to the calibrated hull)
+    _, raw = calibrated_stability(phases, None, 0.025, anchors={"Fe2O3": (-1.711, 0.02)})
+    assert raw["low"].point.formation_energy_per_atom == pytest.approx(
+        raw["low"].raw_formation_energy_per_atom
+    )

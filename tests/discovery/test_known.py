@@ -1,6 +1,8 @@
 """Known or new: compositions known from experiment, and the searched structures of known compounds that
 join the competing phases of a chemical space."""
 
+import pytest
+
 from mattwin.discovery.known import PREDICTED, known_compositions, predicted_references
 
 
@@ -19,3 +21,21 @@ def test_predicted_structures_of_known_compounds_join_the_demo_space():
     assert "LiPO3" in formulas
     assert all(r.name.endswith(f"({PREDICTED})") and "composition known" in r.source for r in refs)
     assert all(r.elements <= {"Li", "Fe", "P", "O"} for r in refs)
+
+
+def test_measured_enthalpies_of_solids_from_the_tables():
+    """exp_compounds first; FREED's ΔfG(T) gives ΔfH(298 K) within 5 meV/atom of exp_compounds where both
+    list a compound; a species NIST-JANAF knows only as a gas (PO2) is neither measured nor a known
+    compound; Li3PO4 (CRC Handbook) is."""
+    from mattwin.discovery.known import _enthalpy_298, _rxn_network_data, measured_enthalpies
+
+    m = measured_enthalpies()
+    assert m["LiPO3"].source.startswith("pymatgen exp_compounds")
+    assert m["Li4P2O7"].source.startswith("FREED")
+    assert -2.75 < m["Li4P2O7"].value < -2.6
+    freed = _rxn_network_data()
+    for f in ("Fe2O3", "LiPO3", "P2O5", "Li2O"):
+        assert _enthalpy_298(f, freed[f][1]) == pytest.approx(m[f].value, abs=0.005)
+    assert "PO2" not in m and "PO2" not in known_compositions()
+    assert m["Li3PO4"].value == pytest.approx(-2095.8 / 96.485 / 8)
+    assert "Li3PO4" in known_compositions()

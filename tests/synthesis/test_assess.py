@@ -89,6 +89,12 @@ def test_verdict_lines() -> None:
     out = _cand(e_hull=0.0, synthesizability=None, synthesizability_interval=[0.0, 1.0])
     assert "outside the model's domain" in verdict(out)
     assert verdict(_cand(status="failed", error="boom")).startswith("not judged: failed")
+    known = _cand(
+        e_hull=0.019, known_compound="reference library", thermo_note="19 meV/atom above the known X"
+    )
+    assert verdict(known).startswith(
+        "known compound (reference library); 19 meV/atom above hull; 19 meV/atom above"
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,13 @@ scaling), each phase also gets its ensemble spread as independent noise, and E_h
 every draw (:func:`mattwin.analysis.hull.e_above_hull_samples`). The point values are those of the mean
 calibrated energies; intervals are the central quantiles of the draws. Polymorphs share their
 composition's correction, so their energy difference is the engine's own.
+
+**Measured anchors.** Where a composition's standard formation enthalpy has been measured
+(``anchors``: formula -> (ΔH_f, σ), eV/atom), the calibration is not needed to predict it: the
+correction of that composition is set so that its lowest computed phase lies at the measured value,
+drawn with the measurement's σ (independent of the other compositions). This is an experimental hull
+for the known compounds, with the engine's own polymorph differences above each, so that a calibration
+that extrapolates badly to a well-measured compound cannot move the competing phases of a campaign.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ def calibrated_stability(
     level: float = 0.9,
     n_samples: int = N_SAMPLES,
     seed: int = 0,
+    anchors: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[PhaseDiagram, dict[str, CalibratedStability]]:
     """Stability of every phase from its raw energy per atom, calibrated by ``calibration``.
 
@@ -59,7 +67,8 @@ def calibrated_stability(
     ensemble's spread of that phase's energy (eV/atom), added as independent noise. Without a
     calibration the raw energies are used and only the spread makes the intervals (zero width for one
     engine). Returns the phase diagram of the calibrated point energies (for plots) and per phase key
-    its :class:`CalibratedStability`.
+    its :class:`CalibratedStability`. ``anchors``: reduced formula -> (measured ΔH_f, σ) in eV/atom
+    (see the module docstring); used only with a calibration.
     """
     phases = list(phases)
     _, raw = stability(phases)
@@ -75,6 +84,8 @@ def calibrated_stability(
     else:
         draws = np.zeros((n_samples, len(phases)))
         shift = np.zeros(len(phases))
+    if calibration is not None and anchors:
+        shift, draws = _anchored(phases, e_raw, shift, draws, anchors, seed)
     sd = np.array([(spreads or {}).get(p.key, 0.0) or 0.0 for p in phases])
     samples = e_raw + draws + rng.standard_normal((n_samples, len(phases))) * sd
     corrected = [
@@ -102,3 +113,39 @@ def calibrated_stability(
             e_hull_std=float(eh[:, j].std()),
         )
     return pd, out
+
+
+def _anchored(
+    phases: Sequence[PhaseEnergy],
+    e_raw: np.ndarray,
+    shift: np.ndarray,
+    draws: np.ndarray,
+    anchors: Mapping[str, tuple[float, float]],
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Corrections of the measured compositions replaced: the lowest raw phase of each lies at its
+    measured ΔH_f; draws are the measured value ± its σ (one draw per composition, shared by its
+    polymorphs)."""
+    elements, x = _fractions(phases)
+    elemental = x.max(1) > 1 - 1e-9
+    own = [elemental & (x[:, k] > 0.5) for k in range(len(elements))]
+    if not all(m.any() for m in own):  # no elemental reference: no formation enthalpy to anchor
+        return shift, draws
+    mu = np.array([e_raw[m].min() for m in own])
+    ef_raw = e_raw - x @ mu
+    shift, draws = shift.copy(), draws.copy()
+    rng = np.random.default_rng(seed + 1)  # the calibration's own draws stay as they were
+    formulas = np.array([p.composition.reduced_formula for p in phases])
+    for formula in sorted(set(formulas)):
+        if (
+            formula not in anchors
+            or len(phases[int(np.flatnonzero(formulas == formula)[0])].composition.elements) < 2
+        ):
+            continue
+        ids = np.flatnonzero(formulas == formula)
+        value, sigma = anchors[formula]
+        c = float(value) - float(ef_raw[ids].min())
+        shift[ids] = c
+        noise = np.asarray(rng.standard_normal(draws.shape[0]), dtype=float)
+        draws[:, ids] = (c + noise * float(sigma))[:, None]
+    return shift, draws

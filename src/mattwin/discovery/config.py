@@ -51,6 +51,10 @@ class CampaignConfig:
     stability_threshold: float = 0.025
     #: "default" (the engine's newest calibration), "none" (raw energies) or a stored engine@version
     calibration: str = "default"
+    #: ``[judge]``: a known composition's measured formation enthalpy anchors its lowest phase on the
+    #: calibrated hull (:mod:`mattwin.discovery.stages.judge`); false for benchmarks that score E_hull
+    #: against "known". Post-processing: not in the id
+    measured_anchors: bool = True
     #: ``[synthesize]``: synthesis temperature (K) of the Gibbs descriptor and the routes; phonons and
     #: routes for the top N candidates; imaginary-mode tolerance (THz). Post-processing: not in the id
     temperature_K: float = 1000.0
@@ -115,6 +119,7 @@ class CampaignConfig:
         d = self.to_dict()
         d.pop("name")
         d.pop("calibration")
+        d.pop("measured_anchors")
         for key in SYNTHESIZE_KEYS:  # post-processing of finished relaxations
             d.pop(key)
         d.pop("escalate")
@@ -235,7 +240,7 @@ _TYPES: dict[str, type] = {
 
 def _check_types(cfg: CampaignConfig) -> None:
     """Raise :class:`CampaignError` naming the first field of the wrong type."""
-    for key in ("learned", "skip_screened"):
+    for key in ("learned", "skip_screened", "measured_anchors"):
         if not isinstance(getattr(cfg, key), bool):
             raise CampaignError(f"campaign: {key} = {getattr(cfg, key)!r} must be true or false")
     for key in ("elements", "compositions", "targets", "stages"):

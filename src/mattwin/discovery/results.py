@@ -45,6 +45,9 @@ class RankedCandidate:
     calibration: str | None = None
     #: None for a new composition, else the source that lists it (experiment, library, lab)
     known_compound: str | None = None
+    #: how experiment entered its energy, if it did (measured anchor of its composition, or its place
+    #: relative to the known stable polymorph; :mod:`mattwin.discovery.stages.judge`)
+    thermo_note: str | None = None
     #: can it be made? (``mattwin.synthesis.assess_candidates``) PU-classifier probability 0-1 (None:
     #: not scored or outside the model's domain) and its 5-95 % interval
     synthesizability: float | None = None

@@ -153,6 +153,8 @@ def verdict(c: RankedCandidate) -> str:
         if lo > window:
             unlikely.append(f"{_fmt_meV(eh)} meV/atom above hull, beyond the {w.get('chemistry')} window")
     parts.append(hull)
+    if c.thermo_note:
+        parts.append(c.thermo_note)
     g = c.gibbs or {}
     if "e_hull_eV_atom" in g:
         parts.append(f"{_fmt_meV(g['e_hull_eV_atom'])} meV/atom above hull at {g['temperature_K']:.0f} K")

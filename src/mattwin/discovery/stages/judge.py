@@ -1,5 +1,20 @@
 """Stage ``judge``: the calibrated hull of the (member-mean) energies with intervals and P(stable),
-the candidates ranked, relaxed duplicates named, hull points for the plot."""
+the candidates ranked, relaxed duplicates named, hull points for the plot.
+
+Experiment enters the hull twice, for known compounds only (never for a new composition):
+
+* **Measured anchors** (with a calibration): a composition with a measured formation enthalpy
+  (:func:`mattwin.discovery.known.measured_enthalpies`) has its lowest computed phase at that value
+  (:mod:`mattwin.analysis.calibrated_hull`).
+* **Known stable polymorph**: for a composition whose experimentally known structure is among the
+  references (a library phase not marked metastable or predicted), experiment says that structure is
+  the composition's stable form. A candidate polymorph's energy above it, ΔE, is known from the
+  engine only to within its polymorph error σ (the campaign's stability threshold); with the
+  constraint ΔE >= 0 the estimate is the mean of the normal N(ΔE_engine, σ²) truncated at 0 (and its
+  variance joins the interval). A polymorph that the engine puts below the known phase is therefore
+  never a stable new material on the engine's word alone; one more than 2σ below is named a likely
+  engine artefact. Candidates that relaxed into the known structure are left as they are.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +32,7 @@ from mattwin.analysis.hull import PhaseEnergy
 from mattwin.analysis.mp2020 import mp2020_correction
 from mattwin.analysis.ranking import Target, rank_key
 from mattwin.discovery.config import CampaignConfig
-from mattwin.discovery.known import known_compositions
+from mattwin.discovery.known import PREDICTED, known_compositions, measured_enthalpies
 from mattwin.discovery.references import ReferencePhase
 from mattwin.discovery.results import CampaignResult, HullPoint, RankedCandidate
 from mattwin.discovery.stages.state import CampaignState, Candidate, Context
@@ -92,7 +107,19 @@ def judge(
             + "; add one with `mattwin refs add`"
         )
     phases, spreads = _mean_phases(per_member)
-    pd, stab = calibrated_stability(phases, calibration, config.stability_threshold, spreads)
+    notes: dict[str, str] = {}
+    phases, spreads = _known_polymorphs(
+        phases,
+        spreads,
+        refs,
+        [o for o in ref_out if o.job.engine == specs[0]],
+        cands,
+        [o for o in cand_out if o.job.engine == specs[0]],
+        config.stability_threshold,
+        notes,
+    )
+    anchors = _anchors(phases, notes) if calibration is not None and config.measured_anchors else {}
+    pd, stab = calibrated_stability(phases, calibration, config.stability_threshold, spreads, anchors=anchors)
     uncertain = calibration is not None or len(specs) > 1
     by_cand: dict[str, list[Outcome]] = {}
     for o in cand_out:
@@ -100,7 +127,11 @@ def judge(
     cal_name = calibration.name if calibration else None
     known = known_compositions()
     ranked = [
-        _ranked(c, by_cand[c.key], stab.get(c.key), targets, uncertain, cal_name, known) for c in cands
+        replace(
+            _ranked(c, by_cand[c.key], stab.get(c.key), targets, uncertain, cal_name, known),
+            thermo_note=notes.get(c.key) or notes.get(c.structure.composition.reduced_formula),
+        )
+        for c in cands
     ]
     ranked.sort(
         key=lambda r: rank_key(
@@ -148,6 +179,101 @@ def judge(
         calibration=calibration.provenance() if calibration else None,
     )
     return result, pd
+
+
+#: a candidate this many polymorph errors below the known stable phase is named a likely artefact
+ARTEFACT_SIGMAS = 2.0
+
+
+def _anchors(phases: Sequence[PhaseEnergy], notes: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """formula -> (measured ΔH_f, σ) for the compounds among ``phases`` with a measured enthalpy; a
+    note per anchored formula."""
+    measured = measured_enthalpies()
+    out = {}
+    for f in sorted({p.composition.reduced_formula for p in phases if len(p.composition.elements) > 1}):
+        m = measured.get(f)
+        if m is not None:
+            out[f] = (m.value, m.uncertainty)
+            notes.setdefault(f, f"{f} anchored to its measured ΔHf {m.value:.3f} eV/atom ({m.source})")
+    return out
+
+
+def _known_stable(r: ReferencePhase) -> bool:
+    """A reference whose structure is an experimentally known, not metastable, form of a compound."""
+    text = f"{r.source} {r.polymorph_note}".lower()
+    return (
+        len(r.structure.composition.elements) > 1
+        and PREDICTED not in r.source
+        and not any(w in text for w in ("metastable", "predicted", "high-pressure", "hypothetical"))
+    )
+
+
+def _truncated_normal(m: float, sigma: float) -> tuple[float, float]:
+    """Mean and variance of N(m, sigma²) truncated to [0, inf)."""
+    from scipy.stats import norm
+
+    a = -m / sigma
+    lam = float(np.exp(norm.logpdf(a) - norm.logsf(a)))
+    return m + sigma * lam, sigma**2 * max(1.0 + a * lam - lam**2, 0.0)
+
+
+def _known_polymorphs(
+    phases: list[PhaseEnergy],
+    spreads: dict[str, float],
+    refs: Sequence[ReferencePhase],
+    ref_out: Sequence[Outcome],
+    cands: Sequence[Candidate],
+    cand_out: Sequence[Outcome],
+    sigma: float,
+    notes: dict[str, str],
+) -> tuple[list[PhaseEnergy], dict[str, float]]:
+    """Candidate polymorphs of a composition whose known stable structure is a reference, at or above
+    it (see the module docstring); ``notes`` gets the reason per changed candidate key."""
+    if sigma <= 0:
+        return phases, spreads
+    from mattwin.discovery.dedup import DuplicateFilter
+
+    energy = {p.key: p.energy_per_atom for p in phases}
+    known: dict[str, tuple[float, str, Structure | None]] = {}
+    for r, o in zip(refs, ref_out, strict=True):
+        key = material_id(r.structure)
+        if key not in energy or not _known_stable(r):
+            continue
+        f = r.structure.composition.reduced_formula
+        relaxed = Structure.from_dict(o.result["structure"]) if o.ok and o.result else None
+        if f not in known or energy[key] < known[f][0]:
+            known[f] = (energy[key], r.name, relaxed)
+    if not known:
+        return phases, spreads
+    matcher = DuplicateFilter().matcher
+    relaxed_c = {
+        o.job.material_id: Structure.from_dict(o.result["structure"]) for o in cand_out if o.ok and o.result
+    }
+    cand_keys = {c.key for c in cands}
+    spreads = dict(spreads)
+    out = []
+    for p in phases:
+        f = p.composition.reduced_formula
+        if p.kind != "candidate" or p.key not in cand_keys or f not in known:
+            out.append(p)
+            continue
+        e_known, name, s_known = known[f]
+        s = relaxed_c.get(p.key)
+        if s is not None and s_known is not None and matcher.fit(s, s_known):
+            out.append(p)
+            continue
+        m = p.energy_per_atom - e_known
+        mean, var = _truncated_normal(m, sigma)
+        out.append(PhaseEnergy(p.key, p.name, p.composition, e_known + mean, p.kind))
+        spreads[p.key] = float(np.hypot(spreads.get(p.key, 0.0), np.sqrt(var)))
+        note = (
+            f"engine puts it {m * 1000:+.0f} meV/atom from the known {name}, the stable form by "
+            f"experiment: {mean * 1000:.0f} meV/atom above it at a polymorph error of {sigma * 1000:.0f}"
+        )
+        if m < -ARTEFACT_SIGMAS * sigma:
+            note += "; below the known phase beyond the engine's error: likely an engine artefact"
+        notes[p.key] = note
+    return out, spreads
 
 
 def _mean_phases(per_member: list[list[PhaseEnergy]]) -> tuple[list[PhaseEnergy], dict[str, float]]:
