@@ -3,13 +3,14 @@
 On each chemical space the three generators propose ``--budget`` candidates (at most ``--max-atoms``
 atoms, known phases left out): the full generator (:func:`propose_candidates`: every common oxidation
 state, mixed valence, orbit-resolved and partial substitution, PyXtal random for compositions no
-prototype fits), substitution alone (:func:`generate_candidates`, the earlier generator: one
-oxidation state per element, whole-ion substitution) and random alone (PyXtal random structures of
-the full generator's compositions, best score first, one each). Each set is relaxed with CHGNet
-through the campaign's screen step, each generator in its own store (references relaxed first, not
-counted; nothing shared through the cache) and judged on the
-raw-energy hull (no calibration; no phonons or routes); a candidate counts when its E_hull <= 50
-meV/atom and it did not relax into a reference or a better-ranked candidate. CPU time is the
+prototype fits, the budget spent by :func:`mattwin.discovery.generate.allocate`, ordered by the learned
+proposer trained on its store and the shipped known compounds), substitution alone
+(:func:`generate_candidates`, the earlier generator: one oxidation state per element, whole-ion
+substitution) and random alone (PyXtal random structures of the full generator's compositions, best
+score first, one each). Each set is relaxed with CHGNet through the campaign's screen step, each
+generator in its own store (references relaxed first, not counted; nothing shared through the cache) and
+judged on the raw-energy hull (no calibration; no phonons or routes); a candidate counts when its E_hull
+<= 50 meV/atom and it did not relax into a reference or a better-ranked candidate. CPU time is the
 process time of each screen.
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/bench_generation.py
@@ -55,10 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-atoms", type=int, default=12)
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--db", default="bench_generation.db")
+    ap.add_argument(
+        "--spaces", nargs="+", default=["-".join(s) for s in SPACES], help="chemical spaces, e.g. Li-Mn-O"
+    )
     args = ap.parse_args(argv)
     from mattwin.discovery.campaign import _Cand, campaign_references, screen
     from mattwin.discovery.config import CampaignConfig
     from mattwin.discovery.generate import generate_candidates, propose_candidates
+    from mattwin.discovery.proposer import train_proposer
     from mattwin.store import Store
 
     # one store per generator: candidates two generators share must not be free (cached) for the second
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         f"fmax 0.05 eV/Å, {args.steps} steps, raw hull; hit = E_hull <= 50 meV/atom and unique"
     )
     totals: dict[str, list[float]] = {}
-    for elements in SPACES:
+    for elements in [s.split("-") for s in args.spaces]:
         cfg = CampaignConfig(
             elements=tuple(elements),
             max_atoms=args.max_atoms,
@@ -83,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         known = [r.structure for r in refs]
         sets = {
             "full": propose_candidates(
-                elements, args.max_atoms, args.budget, prototypes_extra=known, exclude=known
+                elements,
+                args.max_atoms,
+                args.budget,
+                prototypes_extra=known,
+                exclude=known,
+                proposer=train_proposer(stores["full"]),
             ),
             "substitution": generate_candidates(
                 elements, args.max_atoms, args.budget, prototypes_extra=known, exclude=known
