@@ -24,11 +24,20 @@ The chosen structure, as CHGNet left it, is then relaxed with every engine, and 
 ground states of the reference library with each engine, with the relaxation settings of a campaign
 (fmax 0.05 eV/Å, at most 500 steps), so a campaign's hull and the calibration share element energies.
 
+Engines: the three GGA-level members of the default ensemble (CHGNet 0.3.0, SevenNet-0, SevenNet-l3i5;
+``ENGINES``, which also fix the elements covered) and two r2SCAN-level models (``R2SCAN_ENGINES``:
+CHGNet's r2scan weights and SevenNet-MF-0's R2SCAN head). The r2SCAN engines relax the same chosen
+structures: with ``--from-store`` they are read back from the store (the inputs of the earlier build's
+relaxations) and no search is run or regenerated; with ``--reuse-search`` the search's starting
+structures are regenerated and every one of their relaxations must already be in the store (the build
+stops otherwise: a changed reference library or generator gives other starts).
+
 All calculations go through mattwin's runtime and a store (``build/calibration.db``), so an interrupted
 build resumes where it stopped. Run from the repository root::
 
     python scripts/build_calibration_set.py                       # all engines
     python scripts/build_calibration_set.py --engines chgnet      # one engine
+    python scripts/build_calibration_set.py --from-store --engines chgnet:r2scan
 
 Energies in eV/atom, lengths in Å.
 """
@@ -68,6 +77,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "mattwin" / "data"
 DB = ROOT / "build" / "calibration.db"
 ENGINES = ("chgnet", "sevenn:7net-0", "sevenn:7net-l3i5")
+#: r2SCAN-level engines: relax the structures chosen with ENGINES[0]; energies on MP's r2SCAN scale
+R2SCAN_ENGINES = ("chgnet:r2scan", "sevenn:7net-mf-0@r2scan")
 RELAX = {"fmax": 0.05, "max_steps": 500}
 #: settings of the structure search (ranking polymorphs); the chosen structure is relaxed again with RELAX
 SEARCH = {"fmax": 0.1, "max_steps": 200}
@@ -264,10 +275,15 @@ def _search_job(f: str, k: int, s: Structure, relax_cell: bool, store: Store) ->
 
 
 def choose_structures(
-    compounds: list[dict[str, Any]], refs: list[ReferencePhase], store: Store, random: bool = True
+    compounds: list[dict[str, Any]],
+    refs: list[ReferencePhase],
+    store: Store,
+    random: bool = True,
+    reuse: bool = False,
 ) -> dict[str, tuple[Structure, str, int]]:
     """formula -> (CHGNet-relaxed best structure of the search, source label, number of structures
-    tried). Random (PyXtal) starts run last: they take the most steps."""
+    tried). Random (PyXtal) starts run last: they take the most steps. With ``reuse`` the search is
+    read from the store and never run: a search relaxation missing there stops the build."""
     by_formula: dict[str, list[ReferencePhase]] = {}
     for r in refs:
         by_formula.setdefault(r.formula, []).append(r)
@@ -283,6 +299,15 @@ def choose_structures(
     print(f"search: {len(starts)} starting structures for {len(compounds)} compounds", flush=True)
     starts.sort(key=lambda t: "pyxtal" in t[2])
     jobs = [_search_job(f, k, s, rc, store) for k, (f, s, _, rc) in enumerate(starts)]
+    if reuse:
+        missing = [j.label for j in jobs if (r := store.lookup(j.key)) is None or r.status != "done"]
+        if missing:
+            raise SystemExit(
+                f"--reuse-search: {len(missing)} of {len(jobs)} search relaxations are not in the store "
+                f"(first: {', '.join(missing[:5])}); the inputs changed since the search (reference "
+                "library?) or the store is another one; drop --reuse-search to search again"
+            )
+        print(f"search: all {len(jobs)} relaxations read from the store", flush=True)
     outs = run(jobs, store, "search (chgnet)")
     best: dict[str, tuple[float, Structure, str]] = {}
     tried: Counter[str] = Counter()
@@ -292,6 +317,58 @@ def choose_structures(
         if e is not None and (f not in best or e < best[f][0]):
             best[f] = (e, Structure.from_dict(o.result["structure"]), label)  # type: ignore[index]
     return {f: (s, label, tried[f]) for f, (_, s, label) in best.items()}
+
+
+def chosen_from_store(store: Store) -> dict[str, tuple[Structure, str, int]]:
+    """The structures an earlier build chose, read back without running or even regenerating the
+    search (whose starting structures change whenever the reference library or the generator does).
+
+    The compounds, their source labels and counts are those of the shipped ``ENGINES[0]`` file; each
+    chosen structure is the input of that build's ``ENGINES[1]`` compound relaxation (a relaxation of
+    the chosen structure and of nothing else), and is accepted only when ``ENGINES[0]``'s relaxation of
+    the same material with the same settings is in the store too. Stops when a compound lacks either."""
+    from sqlalchemy import text
+
+    from mattwin.discovery.calibration_set import computed_set
+
+    shipped = computed_set(ENGINES[0])
+    if shipped is None:
+        raise SystemExit(f"--from-store: no shipped calibration file for {ENGINES[0]}")
+    rows = {r["formula"]: r for r in shipped["compounds"]}
+    params = json.dumps({**RELAX, "relax_cell": True}, sort_keys=True)
+    query = text(
+        "SELECT m.structure, c.params FROM calculations c JOIN materials m ON c.material_id = m.id "
+        "WHERE c.engine_key = :k AND c.task = 'relax' AND c.status = 'done'"
+    )
+    with store.engine.connect() as conn:
+        found = conn.execute(query, {"k": get_engine(ENGINES[1]).key}).all()
+    by_formula: dict[str, list[Structure]] = {}
+    for structure, p in found:
+        if json.dumps(json.loads(p), sort_keys=True) != params:
+            continue
+        s = Structure.from_dict(json.loads(structure))
+        if s.composition.reduced_formula in rows:
+            by_formula.setdefault(s.composition.reduced_formula, []).append(s)
+    out: dict[str, tuple[Structure, str, int]] = {}
+    problems = []
+    for f, row in rows.items():
+        cands = [
+            s
+            for s in by_formula.get(f, [])
+            if (r := store.lookup(Job("relax", s, ENGINES[0], {**RELAX, "relax_cell": True}).key)) is not None
+            and r.status == "done"
+        ]
+        if len(cands) != 1:
+            problems.append(f"{f} ({len(cands)} structures)")
+            continue
+        out[f] = (cands[0], row["structure_source"], int(row.get("n_structures_tried", 1)))
+    if problems:
+        raise SystemExit(
+            f"--from-store: {len(problems)} of {len(rows)} compounds have no unique chosen structure in "
+            f"the store (first: {', '.join(problems[:5])}); rebuild without --from-store"
+        )
+    print(f"chosen structures of {len(out)} compounds read from the store (no search run)", flush=True)
+    return out
 
 
 def element_energies(refs: list[ReferencePhase], engine: str, store: Store) -> dict[str, float]:
@@ -337,7 +414,9 @@ def compound_rows(
 
 
 def write(engine: str, elements: dict[str, float], rows: list[dict[str, Any]]) -> Path:
-    path = DATA / f"calibration_{engine.replace(':', '_')}.json.gz"
+    from mattwin.discovery.calibration_set import data_file
+
+    path = DATA / data_file(engine)
     payload = {
         "engine": engine,
         "engine_signature": get_engine(engine).signature,
@@ -355,9 +434,20 @@ def write(engine: str, elements: dict[str, float], rows: list[dict[str, Any]]) -
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--engines", nargs="+", default=list(ENGINES))
+    ap.add_argument("--engines", nargs="+", default=list(ENGINES + R2SCAN_ENGINES))
     ap.add_argument("--limit", type=int, default=560, help="most compounds")
     ap.add_argument("--db", default=str(DB))
+    ap.add_argument(
+        "--from-store",
+        action="store_true",
+        help="relax the structures an earlier build chose (read from the store and the shipped "
+        f"{ENGINES[0]} file); no search is run or regenerated",
+    )
+    ap.add_argument(
+        "--reuse-search",
+        action="store_true",
+        help="read the structure search from the store, never run it (stop if any of it is missing)",
+    )
     ap.add_argument(
         "--no-random",
         action="store_true",
@@ -368,9 +458,14 @@ def main() -> None:
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     store = Store(args.db)
     refs = builtin_references()
-    compounds = select(args.limit, refs)
-    print(f"selected {len(compounds)} compounds: {dict(Counter(c['class'] for c in compounds))}", flush=True)
-    chosen = choose_structures(compounds, refs, store, random=not args.no_random)
+    if args.from_store:
+        chosen = chosen_from_store(store)
+    else:
+        compounds = select(args.limit, refs)
+        print(
+            f"selected {len(compounds)} compounds: {dict(Counter(c['class'] for c in compounds))}", flush=True
+        )
+        chosen = choose_structures(compounds, refs, store, random=not args.no_random, reuse=args.reuse_search)
     print(f"structures for {len(chosen)} compounds", flush=True)
     for engine in args.engines:
         t0 = time.perf_counter()

@@ -97,7 +97,7 @@ def test_chgnet_batched_evaluation_matches_its_ase_calculator(nacl, si_diamond):
     assert np.abs(engine.evaluate([rattled])[0].forces).max() > 0.05  # the check is not on zeros
 
 
-@pytest.mark.parametrize("model", ["7net-0", "7net-l3i5"])
+@pytest.mark.parametrize("model", ["7net-0", "7net-l3i5", "7net-mf-0@r2scan"])
 def test_sevenn_batched_evaluation_matches_its_ase_calculator(model, nacl, si_diamond):
     """One model call for several graphs of different sizes gives what SevenNetCalculator gives
     for each alone (float32 model: energies to 1e-4 eV, forces 1e-4 eV/Å, stress 1e-5 eV/Å^3)."""

@@ -15,6 +15,8 @@ import numpy as np
 
 from mattwin.analysis.calibration import Calibration, HeldOut, cross_validate, fit_calibration
 from mattwin.discovery.calibration_set import (
+    CALIBRATED_ENGINES,
+    R2SCAN_ENSEMBLE,
     ExperimentalEnthalpy,
     computed_compounds,
     mp2020_formation_energy,
@@ -47,9 +49,9 @@ def fit_engine_calibration(engine: str, store: Store, k: int = 5, seed: int = 0)
     """Fit ``engine``'s calibration on the shipped set and the store's lab measurements; store it."""
     if not computed_compounds(engine):
         raise CalibrationError(
-            f"engine {engine!r}: no computed calibration set ships for it (available: chgnet, "
-            "sevenn:7net-0, sevenn:7net-l3i5, ensemble); build one with scripts/build_calibration_set.py "
-            "or use --calibration none"
+            f"engine {engine!r}: no computed calibration set ships for it (available: "
+            f"{', '.join(CALIBRATED_ENGINES)}, ensemble, {R2SCAN_ENSEMBLE}); build one with "
+            "scripts/build_calibration_set.py or use --calibration none"
         )
     lab = lab_enthalpies(store)
     points = all_points(engine, store)

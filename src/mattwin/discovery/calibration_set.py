@@ -31,8 +31,18 @@ from mattwin.errors import MattwinError
 
 #: uncertainty (eV/atom) given to experimental values the set lists without one
 DEFAULT_EXP_UNCERTAINTY = 0.02
-#: engines with shipped calibration data (the ensemble's members)
-CALIBRATED_ENGINES = ("chgnet", "sevenn:7net-0", "sevenn:7net-l3i5")
+#: engines with shipped calibration data: the default ensemble's members (GGA/GGA+U level) and two
+#: r2SCAN-level models (their own scale: no MP2020; never mixed with the GGA ones on a hull)
+CALIBRATED_ENGINES = (
+    "chgnet",
+    "sevenn:7net-0",
+    "sevenn:7net-l3i5",
+    "chgnet:r2scan",
+    "sevenn:7net-mf-0@r2scan",
+)
+#: the ensemble of the two r2SCAN-level engines (an explicit spec: the plain "ensemble" stays the
+#: default GGA-level one, ``mattwin.engines.ensemble.DEFAULT_MEMBERS``)
+R2SCAN_ENSEMBLE = "ensemble:chgnet:r2scan,sevenn:7net-mf-0@r2scan"
 
 
 @dataclass(frozen=True)
@@ -86,8 +96,8 @@ def experimental_formation_enthalpies() -> tuple[ExperimentalEnthalpy, ...]:
 
 
 def data_file(engine: str) -> str:
-    """Name of the shipped data file of a single engine spec."""
-    return f"calibration_{engine.replace(':', '_')}.json.gz"
+    """Name of the shipped data file of a single engine spec (``:`` and ``@`` become ``_``)."""
+    return f"calibration_{engine.replace(':', '_').replace('@', '_')}.json.gz"
 
 
 def _canonical_spec(engine: str) -> str | None:

@@ -51,6 +51,9 @@ class Engine(ABC):
     #: energies (CHGNet), "uncorrected" when they predict raw GGA/GGA+U ones (SevenNet; the hull then
     #: applies MP2020, ``mattwin.analysis.mp2020``); None for everything else
     mp_energies: str | None = None
+    #: the level of theory whose energies the model reproduces ("PBE/PBE+U", "r2SCAN"), None when it
+    #: is no DFT surrogate; energies of different levels never share a hull or an ensemble
+    functional: str | None = None
 
     @property
     @abstractmethod

@@ -63,11 +63,14 @@ def _first_order_autograd() -> Iterator[None]:
 
 
 class CHGNetEngine(Engine):
-    """CHGNet universal potential. Energies are MP-compatible GGA/GGA+U (eV per cell)."""
+    """CHGNet universal potential (eV per cell). 0.3.0 and 0.2.0 (trained on MPtrj) predict
+    MP2020-corrected GGA/GGA+U energies; ``r2scan`` (transfer-learned on MP's r2SCAN calculations)
+    predicts r2SCAN energies, which are not on MP2020's GGA/GGA+U scale (``mp_energies`` None)."""
 
     name = "chgnet"
     fidelity = 1
-    mp_energies = "corrected"  # measured: benchmarks/bench_formation_enthalpy.py
+    mp_energies: str | None = "corrected"  # measured: benchmarks/bench_formation_enthalpy.py
+    functional: str | None = "PBE/PBE+U"
 
     def __init__(self, model: str = "0.3.0", device: str | None = None, batch_size: int = 16) -> None:
         if model not in CHGNET_MODELS:
@@ -77,6 +80,8 @@ class CHGNetEngine(Engine):
                 f"chgnet: unknown model {model!r}; bundled models are {', '.join(CHGNET_MODELS)}"
             )
         self.model_name = model
+        if model == "r2scan":
+            self.mp_energies, self.functional = None, "r2SCAN"
         self.device = device or get_settings().resolved_device()
         self.batch_size = batch_size
 

@@ -60,6 +60,13 @@ class EnsembleEngine(Engine):
             raise EngineError("ensemble: needs at least two members to give a spread")
         if any(isinstance(e, EnsembleEngine) for e in engines):
             raise EngineError("ensemble: members must be single engines")
+        levels = {e.functional for e in engines}
+        if len(levels) > 1:
+            raise EngineError(
+                "ensemble: members reproduce different levels of theory ("
+                + ", ".join(f"{e.label}: {e.functional or 'none'}" for e in engines)
+                + "); their energies cannot be averaged on one hull, choose members of one level"
+            )
         self._members = engines
 
     @property

@@ -1,8 +1,10 @@
 """Engines by name, through the ``mattwin.engines`` entry points.
 
 A spec is ``name`` or ``name:model``; ``ensemble:a,b,c`` lists the members of an ensemble
-(each a spec). Examples: ``chgnet``, ``chgnet:0.2.0``, ``sevenn:7net-l3i5``,
-``ensemble:chgnet,sevenn:7net-0``.
+(each a spec). A multi-fidelity model names its fidelity after ``@``: ``name:model@modal``.
+Examples: ``chgnet``, ``chgnet:0.2.0``, ``chgnet:r2scan``, ``sevenn:7net-l3i5``,
+``sevenn:7net-mf-0@r2scan``, ``ensemble:chgnet,sevenn:7net-0``,
+``ensemble:chgnet:r2scan,sevenn:7net-mf-0@r2scan`` (members of one level of theory only).
 """
 
 from __future__ import annotations

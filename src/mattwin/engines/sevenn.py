@@ -1,4 +1,10 @@
-"""SevenNet (Park et al., J. Chem. Theory Comput. 2024): 7net-0 and 7net-l3i5 ship in the wheel."""
+"""SevenNet (Park et al., J. Chem. Theory Comput. 2024): 7net-0, 7net-l3i5 and the multi-fidelity
+7net-mf-0 ship in the wheel.
+
+A multi-fidelity model needs its fidelity ("modal"), written after ``@`` in the model name:
+``sevenn:7net-mf-0@r2scan`` (the MP r2SCAN head) or ``sevenn:7net-mf-0@pbe`` (the MPtrj PBE/PBE+U
+head); the modal is case-insensitive and checked against the model's ``modal_map``.
+"""
 
 from __future__ import annotations
 
@@ -17,48 +23,73 @@ from mattwin.errors import EngineError
 from mattwin.settings import get_settings
 
 #: model names whose checkpoints are inside the sevenn wheel (others need the network)
-SEVENN_MODELS = ("7net-0", "7net-l3i5")
+SEVENN_MODELS = ("7net-0", "7net-l3i5", "7net-mf-0")
+#: modals (fidelities) of the multi-fidelity models, as mattwin names them -> the model's modal_map key
+SEVENN_MODALS = {"7net-mf-0": {"r2scan": "R2SCAN", "pbe": "PBE"}}
 #: graphs per model call in :meth:`SevenNetEngine.evaluate_atoms`
 BATCH_SIZE = 16
 
 
 @lru_cache(maxsize=4)
-def _calculator(model: str, device: str) -> Calculator:
+def _calculator(model: str, device: str, modal: str | None = None) -> Calculator:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from sevenn.calculator import SevenNetCalculator
 
-        return SevenNetCalculator(model=model, device=device)
+        return SevenNetCalculator(model=model, device=device, modal=modal)
 
 
 class SevenNetEngine(Engine):
-    """SevenNet universal potential (trained on MPtrj, PBE/PBE+U energies in eV per cell)."""
+    """SevenNet universal potential (eV per cell). 7net-0 and 7net-l3i5 are trained on MPtrj and
+    predict uncorrected PBE/PBE+U energies; 7net-mf-0@r2scan predicts MP's r2SCAN energies, which are
+    not on MP2020's GGA/GGA+U scale (``mp_energies`` None: no MP2020 correction applies)."""
 
     name = "sevenn"
     fidelity = 1
-    mp_energies = "uncorrected"  # measured: benchmarks/bench_formation_enthalpy.py
+    mp_energies: str | None = "uncorrected"  # measured: benchmarks/bench_formation_enthalpy.py
+    functional: str | None = "PBE/PBE+U"
 
     def __init__(self, model: str = "7net-0", device: str | None = None) -> None:
-        if model not in SEVENN_MODELS:
+        base, _, modal = model.partition("@")
+        if base not in SEVENN_MODELS:
             raise EngineError(
-                f"sevenn: model {model!r} is not bundled offline; choose one of {', '.join(SEVENN_MODELS)}"
+                f"sevenn: model {base!r} is not bundled offline; choose one of {', '.join(SEVENN_MODELS)}"
             )
-        self.model_name = model
+        modals = SEVENN_MODALS.get(base, {})
+        if modals and modal.lower() not in modals:
+            raise EngineError(
+                f"sevenn: {base} is a multi-fidelity model; name its fidelity as {base}@<modal> with "
+                f"<modal> one of {', '.join(modals)} (e.g. sevenn:{base}@r2scan)"
+            )
+        if modal and not modals:
+            raise EngineError(f"sevenn: {base} has one fidelity; drop '@{modal}'")
+        self.model_name = base
+        self.modal = modals[modal.lower()] if modals else None
+        if self.modal == "R2SCAN":
+            self.mp_energies, self.functional = None, "r2SCAN"
         self.device = device or get_settings().resolved_device()
 
     @property
     def signature(self) -> dict[str, Any]:
         import sevenn
 
-        return {
+        sig = {
             "engine": "sevenn",
             "package": "sevenn",
             "version": sevenn.__version__,
             "model": self.model_name,
         }
+        if self.modal is not None:  # only multi-fidelity models: single-fidelity keys stay unchanged
+            sig["modal"] = self.modal
+        return sig
+
+    @property
+    def label(self) -> str:
+        """``sevenn 7net-0``; a multi-fidelity model names its head: ``sevenn 7net-mf-0@r2scan``."""
+        return f"sevenn {self.model_name}" + (f"@{self.modal.lower()}" if self.modal else "")
 
     def calculator(self) -> Calculator:
-        return _calculator(self.model_name, self.device)
+        return _calculator(self.model_name, self.device, self.modal)
 
     def supported_elements(self) -> frozenset[str]:
         from ase.data import chemical_symbols
