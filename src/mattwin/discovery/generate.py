@@ -602,6 +602,9 @@ RANDOM_PRIOR = 0.05
 EXPLORE_SHARE = 1 / 8
 #: payoff factor per candidate of the same formula already in the budget (diminishing returns)
 DIVERSITY = 0.5
+#: with a learned proposer, random structures are made for enough compositions to fill this many times
+#: the budget, so that the model chooses (set a priori, not tuned)
+OVERSAMPLE = 3.0
 #: most search nodes per (composition, prototype) in the orbit assignment
 _MAX_NODES = 3000
 
@@ -827,8 +830,9 @@ def propose_candidates(
        :func:`prototype_library` plus ``prototypes_extra`` (or exactly ``prototypes``), including
        partial substitution (:func:`orbit_substitution_candidates`); PyXtal random structures
        (``n_random_auto`` each) for the ``random_top`` (default: twice the exploration share of the
-       budget or of what the substitutions leave of it, 4 to 40) best compositions no prototype fits
-       (one in eight of them the best mixed-valence ones), and ``n_random`` for each user-named
+       budget or of what the substitutions leave of it (of :data:`OVERSAMPLE` x the budget with a
+       ``proposer``), 4 to 40, up to 4 each where few compositions are left) best compositions no
+       prototype fits (one in eight of them the best mixed-valence ones), and ``n_random`` for each user-named
        composition in ``compositions``.
     3. Order: a candidate's score is its composition's score times its substitution probability
        (:data:`RANDOM_PRIOR` for random ones); a trained ``proposer``
@@ -857,15 +861,20 @@ def propose_candidates(
     pool = orbit_substitution_candidates(top, library, max_atoms, max_per_composition=max(10, budget))
     fitted = {c.formula for c in pool}
     no_fit = [c for c in top if c.formula not in fitted and c.formula not in req_formulas]
+    need = 0  # random structures still wanted to fill the pool (default random_top only)
     if random_top is None:
         # twice the exploration share, or twice what the substitutions (known phases and ``exclude``
         # left out) leave of the budget: PyXtal gives up on many compositions
+        # (with a learned proposer, of OVERSAMPLE x the budget: proposing is cheap, relaxing is not, so
+        # the model picks the budget out of a larger pool)
+        want = math.ceil(budget * (OVERSAMPLE if proposer is not None else 1.0))
         fresh, n_sub = DuplicateFilter(exclude), 0
         for c in pool:
-            if n_sub >= budget:
+            if n_sub >= want:
                 break
             n_sub += fresh.add(c.structure)
-        random_top = min(40, max(4, 2 * math.ceil(budget * EXPLORE_SHARE), 2 * (budget - n_sub)))
+        random_top = min(40, max(4, 2 * math.ceil(budget * EXPLORE_SHARE), 2 * (want - n_sub)))
+        need = want - n_sub
     # a share of the random structures explores the best mixed-valence compositions
     n_mixed = max(1, random_top // 8) if random_top > 0 else 0
     mixed = [c for c in no_fit if c.mixed_valence]
@@ -878,9 +887,13 @@ def propose_candidates(
         if len(chosen) >= random_top:
             break
         chosen.setdefault(cc.formula, cc)
+    # few compositions for what the pool still wants: up to 4 random structures each
+    n_each = n_random_auto
+    if chosen and need > 0:
+        n_each = min(4, max(n_random_auto, math.ceil(need / len(chosen))))
     for i, cc in enumerate(no_fit):
         if chosen.get(cc.formula) is cc:
-            pool += random_for_composition(cc, n_random_auto, max_atoms, seed + 7919 * (i + 1))
+            pool += random_for_composition(cc, n_each, max_atoms, seed + 7919 * (i + 1))
     for i, comp in enumerate(requested):
         if n_random <= 0:
             continue
