@@ -87,3 +87,30 @@ def test_r2scan_calibration_predicts_held_out_compounds_within_their_interval(he
 def test_r2scan_calibration_coverage(heldout):
     m = heldout.metrics()
     assert 0.85 <= m["coverage_90"] <= 0.95
+
+
+def test_a_campaign_on_an_r2scan_engine_gets_that_engine_s_own_calibration(tmp_path):
+    """The default calibration of a chgnet:r2scan hull is fitted on chgnet:r2scan energies, stored, loads
+    back and predicts MgO and NaCl within its interval of the measured value; a calibration of the GGA
+    engine is refused for it (energies of different functionals never meet)."""
+    import dataclasses
+
+    from mattwin.discovery.calibrate import calibration_for
+    from mattwin.errors import CalibrationError
+    from mattwin.store.calibrations import load_calibration, save_calibration
+    from mattwin.store.store import Store
+
+    store = Store(str(tmp_path / "t.db"))
+    cal = calibration_for("chgnet:r2scan", store)
+    assert cal is not None and cal.engine == "chgnet:r2scan"
+    loaded = load_calibration(store, cal.name)
+    assert loaded is not None and loaded.version == cal.version
+    computed = computed_compounds("chgnet:r2scan")
+    measured = {p.formula: p.measured for p in calibration_points("chgnet:r2scan")}
+    pred = loaded.predict(["MgO", "NaCl"], [computed["MgO"].raw, computed["NaCl"].raw])
+    for i, f in enumerate(("MgO", "NaCl")):
+        assert pred.low[i] <= measured[f] <= pred.high[i], (f, pred.formation_energy[i], measured[f])
+    gga = dataclasses.replace(cal, engine="chgnet")
+    save_calibration(store, gga)
+    with pytest.raises(CalibrationError, match="is for engine chgnet, not chgnet:r2scan"):
+        calibration_for("chgnet:r2scan", store, gga.name)
