@@ -17,6 +17,17 @@ done has a *value*: the expected number of candidates that would enter or leave 
   at each temperature, the Arrhenius Ea and the extrapolated 300 K Nernst-Einstein conductivity, which
   go into the candidate's targets and verdict; an MD the ensemble does not trust, or a carrier that does
   not diffuse, is said so.
+* ``correlation`` on a top-N candidate with a transition-metal site (after its stability rungs): 1. It
+  cuts the metal and its first anion shell (neighbours within :data:`SHELL_FACTOR` x the nearest
+  anion distance) as a cluster with its formal charge, embedded in Evjen point charges
+  (:func:`mattwin.materials.cluster.cut_cluster`), and runs the ``correlation_diagnostics`` task (RHF,
+  frozen-core CCSD in ``correlation_basis``: T1, D1, largest T2, natural occupations). T1 > 0.02 (Lee &
+  Taylor 1989) or D1 > 0.05 (Janssen & Nielsen 1998) flags the candidate ("MLIP/DFT energies less
+  reliable") in its verdict; a ``multireference`` verdict (twice those, a T2 amplitude > 0.3 or a
+  natural occupation between 0.1 and 1.9) also widens its E_hull σ in quadrature by
+  :data:`MR_SIGMA_PER_TM` eV per transition-metal atom, spread over the cell's atoms. The diagnostics
+  are closed-shell: a d0 or d10 site runs; an open d shell (d1-d9 at the formal oxidation state) is
+  said and not run.
 
 Each step runs the option with the largest value per predicted second (:mod:`mattwin.discovery.cost`,
 learned from the store's timings) that the budget and the rung's cap still allow, until no option has
@@ -52,11 +63,23 @@ from mattwin.store.store import Store
 SPREAD_PRIOR, SPREAD_WIDTH = 0.03, 0.75
 #: options worth less than this (expected top-N changes) are not run
 MIN_VALUE = 1e-3
-_TASK = {"ensemble": "relax", "phonons": "phonons", "elastic": "elastic_tensor", "diffusion": "md"}
+_TASK = {
+    "ensemble": "relax",
+    "phonons": "phonons",
+    "elastic": "elastic_tensor",
+    "diffusion": "md",
+    "correlation": "correlation_diagnostics",
+}
 #: the diffusion rung: NVT MD at these temperatures (K), 2 fs steps, on the relaxed cell repeated to at
 #: least DIFFUSION_MIN_ATOMS atoms (and every lattice vector at least DIFFUSION_MIN_LENGTH Å)
 DIFFUSION_TEMPS = (900.0, 1300.0)
 DIFFUSION_MIN_ATOMS, DIFFUSION_MIN_LENGTH = 32, 7.0
+#: the correlation rung: the cluster holds the neighbours within SHELL_FACTOR x the nearest anion distance
+#: (the first shell of a distorted site), embedded in Evjen point charges of (2n+1)^3 cells, n = EMBED_CELLS
+SHELL_FACTOR, EMBED_CELLS = 1.2, 2
+#: a policy allowance, not a calibrated error: the E_hull σ added (in quadrature) per transition-metal
+#: atom of the cell, spread over its atoms, when the cluster's diagnostics say multireference
+MR_SIGMA_PER_TM = 0.1
 _Z = norm.ppf((np.arange(8) + 0.5) / 8)
 
 Progress = Callable[[str, int, int, str], None]
@@ -79,6 +102,7 @@ class _Ladder:
         self.spreads: list[float] = []
         self.charged: set[str] = set()  # calculation keys booked already (shared reference relaxations)
         self.refs_relaxed = False  # the other members relaxed the reference phases in this escalation
+        self.clusters: dict[int, tuple[Any, str]] = {}  # the correlation rung's cluster (or why none)
         for i in self.ok:  # phonons the synthesize stage ran: the first rung of the ladder
             c = self.c[i]
             if c.phonons is not None and c.dynamically_stable is not None and not self.ladder[i]:
@@ -136,6 +160,8 @@ def _value(s: _Ladder, i: int, rung: str, rungs: list[str]) -> float:
             p[i] = float(norm.cdf(z * s.sd[i] / math.hypot(s.sd[i], spread)))
             changed += len(s.top(p) ^ before) // 2
         return changed / len(_Z)
+    if rung == "correlation" and _tm_site(_structure(s.c[i])) is None:
+        return 0.0
     # a property rung: after the stability rungs
     if "phonons" in rungs and (i, "phonons") not in s.done and s.c[i].dynamically_stable is None:
         return 0.0
@@ -160,6 +186,11 @@ def _predict(
     if rung == "diffusion":
         cell, steps = _md_cell(st), _md_steps(s.esc.md_ps)
         return sum(costs.seconds("md", work("md", cell, {"steps": steps})) for _ in DIFFUSION_TEMPS)
+    if rung == "correlation":
+        mol, _ = _cluster(s, i)
+        if mol is None:
+            return 1.0  # nothing to compute: the rung only says why
+        return costs.seconds("correlation_diagnostics", work("correlation_diagnostics", mol, {}))
     members = _others(s.config.engine)
     t = sum(costs.seconds("relax", len(st)) for _ in members)
     if not s.refs_relaxed:  # the first ensemble rung also relaxes the reference phases with the members
@@ -355,6 +386,128 @@ def _run_diffusion(s: _Ladder, i: int, store: Store) -> dict[str, Any]:
     }
 
 
+def _tm_site(st: Structure) -> int | None:
+    """The first transition-metal site of ``st`` (None: none)."""
+    return next((k for k, site in enumerate(st) if site.specie.is_transition_metal), None)
+
+
+def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
+    """(the embedded cluster Molecule around the candidate's first transition-metal site, a description),
+    or (None, why it cannot be diagnosed)."""
+    if i in s.clusters:
+        return s.clusters[i]
+    from pymatgen.core import Element
+
+    from mattwin.errors import MattwinError
+    from mattwin.materials.cluster import _oxidation_states, cut_cluster
+    from mattwin.materials.molecules import molecule_formula
+
+    st = _structure(s.c[i])
+    k = _tm_site(st)
+    out: tuple[Any, str]
+    if k is None:
+        out = (None, "no transition-metal site: not run")
+    else:
+        metal = st[k].specie.symbol
+        try:
+            q = _oxidation_states(st, None)
+        except MattwinError:
+            q = {}
+        anions = {e for e, v in q.items() if v < 0}
+        nbs = [n for n in st.get_neighbors(st[k], 4.0) if n.specie.symbol in anions]
+        d_count = (Element(metal).group - q.get(metal, 0.0)) if metal in q else None
+        if not anions or not nbs:
+            out = (None, f"{metal} site without formal anion neighbours (not an ionic solid): not run")
+        elif d_count is None or round(d_count) not in (0, 10) or abs(d_count - round(d_count)) > 1e-6:
+            out = (
+                None,
+                f"{metal}{q[metal]:+g} is an open d shell (d{d_count:g}): the closed-shell CCSD diagnostics "
+                "do not apply; not run",
+            )
+        else:
+            radius = SHELL_FACTOR * min(n.nn_distance for n in nbs)
+            model = cut_cluster(st, center=k, radius=radius, capping="point_charges", embed_cells=EMBED_CELLS)
+            mol = model.molecule
+            shell = {e.symbol: int(n) for e, n in mol.composition.items() if e.symbol != metal}
+            out = (
+                mol,
+                f"[{molecule_formula(mol)}]"
+                f"{abs(int(mol.charge))}{'-' if mol.charge < 0 else '+'} cluster ({metal}{q[metal]:+g} "
+                f"d{int(round(d_count))}, shell {', '.join(f'{n} {e}' for e, n in shell.items())}, "
+                f"{model.n_point_charges} point charges)",
+            )
+    s.clusters[i] = out
+    return out
+
+
+def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | None) -> dict[str, Any]:
+    from mattwin.api.quantum import engine_spec
+    from mattwin.tasks.correlation import D1_LIMIT, T1_LIMIT
+
+    mol, what = _cluster(s, i)
+    if mol is None:
+        return {"said": what, "cost_s": 0.0, "keys": []}
+    c = s.c[i]
+    basis = s.esc.correlation_basis.strip().lower()
+    spec = engine_spec("ccsd", basis, True)
+    job = Job("correlation_diagnostics", mol, spec, {}, label=f"{c.formula} cluster")  # type: ignore[arg-type]
+    out = execute([job], store, execution)
+    cost, n_cached = _book(s, store, out)
+    o = out[0]
+    if not (o.ok and o.result):
+        return {"said": f"{what}: failed: {o.error}", "cost_s": cost, "keys": [o.key]}
+    r = o.result
+    t1, d1, t2, verdict = r["t1_diagnostic"], r["d1_diagnostic"], r["max_t2_amplitude"], r["verdict"]
+    flags = [
+        f"T1 = {t1:.3f}" + (f" > {T1_LIMIT} (Lee & Taylor 1989)" if t1 > T1_LIMIT else ""),
+        f"D1 = {d1:.3f}" + (f" > {D1_LIMIT} (Janssen & Nielsen 1998)" if d1 > D1_LIMIT else ""),
+        f"largest T2 {t2:.2f}",
+    ]
+    said = f"{what}, CCSD/{basis}: {'; '.join(flags)}: {verdict}"
+    said += {
+        "single-reference": " (MLIP/DFT energies not flagged)",
+        "caution": " (noticeable static correlation: MLIP/DFT energies less reliable)",
+        "multireference": " (multireference suspected: MLIP/DFT energies less reliable)",
+    }.get(verdict, "")
+    st = _structure(c)
+    n_tm = sum(1 for site in st if site.specie.is_transition_metal)
+    extra = MR_SIGMA_PER_TM * n_tm / len(st) if verdict == "multireference" else 0.0
+    new_c = c
+    if extra > 0:
+        old_sd, p = s.sd[i], s.p[i]
+        new_sd = math.hypot(old_sd, extra)
+        if 0 < p < 1 and old_sd > 0:
+            s.p[i] = float(norm.cdf(norm.ppf(p) * old_sd / new_sd))
+        s.sd[i] = new_sd
+        e = c.e_hull or 0.0
+        lo, hi = (c.e_hull_interval or [e, e]) if c.e_hull is not None else (0.0, 0.0)
+        w = new_sd / old_sd if old_sd > 0 else 1.0
+        new_c = replace(
+            c, e_hull_std=new_sd, p_stable=s.p[i], e_hull_interval=[e - (e - lo) * w, e + (hi - e) * w]
+        )
+        said += f"; σ {old_sd:.3f} -> {new_sd:.3f} eV/atom, P(stable) {p:.2f} -> {s.p[i]:.2f}"
+    if verdict != "single-reference":
+        note = f"correlation: {verdict} ({flags[0]}, {flags[1]}): MLIP/DFT energies less reliable"
+        new_c = replace(new_c, verdict=f"{c.verdict}; {note}" if c.verdict else note)
+    s.c[i] = new_c
+    return {
+        "said": said,
+        "cost_s": cost,
+        "keys": [o.key],
+        "n_from_store": n_cached,
+        "cluster": mol.formula,
+        "cluster_charge": int(mol.charge),
+        "engine": spec,
+        "t1_diagnostic": t1,
+        "d1_diagnostic": d1,
+        "max_t2_amplitude": t2,
+        "natural_occupations": r["natural_occupations"],
+        "verdict": verdict,
+        "sigma_added_eV_atom": extra,
+        "advice": r["advice"],
+    }
+
+
 def escalate(
     config: CampaignConfig,
     result: CampaignResult,
@@ -422,6 +575,8 @@ def escalate(
             entry = _run_ensemble(s, i, refs, by_key[s.c[i].candidate_id], store, execution)
         elif rung == "diffusion":
             entry = _run_diffusion(s, i, store)
+        elif rung == "correlation":
+            entry = _run_correlation(s, i, store, execution)
         else:
             entry = _run_elastic(s, i, store, execution)
         s.spent[rung] = s.spent.get(rung, 0.0) + entry["cost_s"]
@@ -512,6 +667,8 @@ def suggest_compute(camp: Any, store: Store, n: int = 5) -> Any:
         "phonons": f"phonons (dynamic stability) with {spec}",
         "elastic": f"elastic tensor with {spec}",
         "ensemble": f"re-relax with {', '.join(_others(cfg.engine))} (ensemble spread)",
+        "diffusion": f"MD at {', '.join(f'{t:g}' for t in DIFFUSION_TEMPS)} K with {spec} (carrier D)",
+        "correlation": f"CCSD/{cfg.escalate.correlation_basis} T1/D1 diagnostics of a metal-site cluster",
     }
     sugg = [
         Suggestion(

@@ -10,6 +10,8 @@ many candidates, and the CPU budget.
     rung_cap_cpu_h = 0.5              # at most this per rung (optional)
     policy = "value"                  # value (cost-aware) or all (every rung on every top candidate)
     md_ps = 2.0                       # the diffusion rung's MD length per temperature, ps
+    correlation_auto = false          # add the correlation rung (it applies to transition-metal sites)
+    correlation_basis = "def2-svp"    # the correlation rung's basis (CCSD on the cluster model)
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ RUNGS: dict[str, str] = {
     "phonons": "harmonic phonons: dynamic stability (imaginary modes)",
     "elastic": "elastic tensor and moduli (structural materials)",
     "diffusion": "NVT MD at two temperatures: carrier D, Arrhenius Ea, 300 K conductivity (ionic conductors)",
+    "correlation": "CCSD T1/D1 diagnostics on an embedded cluster around a transition-metal site",
 }
 #: application -> its property rung
 APPLICATIONS: dict[str, str] = {"structural": "elastic", "ionic_conductor": "diffusion"}
@@ -43,6 +46,8 @@ class EscalateConfig:
     rung_cap_cpu_h: float | None = None
     policy: str = "value"
     md_ps: float = 2.0
+    correlation_auto: bool = False
+    correlation_basis: str = "def2-svp"
 
     def __post_init__(self) -> None:
         if isinstance(self.rungs, list):
@@ -71,6 +76,11 @@ class EscalateConfig:
             or not 0 < md <= 1000
         ):
             raise CampaignError(f"escalate: md_ps = {md!r} must be a positive MD length in ps (at most 1000)")
+        if not isinstance(self.correlation_auto, bool):
+            raise CampaignError(
+                f"escalate: correlation_auto = {self.correlation_auto!r} must be true or false"
+            )
+        _check_basis(self.correlation_basis)
         for key in ("budget_cpu_h", "rung_cap_cpu_h"):
             v = getattr(self, key)
             if v is None and key == "rung_cap_cpu_h":
@@ -87,6 +97,8 @@ class EscalateConfig:
         out.append("phonons")
         if self.application:
             out.append(APPLICATIONS[self.application])
+        if self.correlation_auto:
+            out.append("correlation")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +117,26 @@ class EscalateConfig:
                 f"escalate: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         return cls(**d)
+
+
+def _check_basis(basis: object) -> None:
+    """A basis set name PySCF knows (checked on O, which every basis of the rung must have)."""
+    if not isinstance(basis, str) or not basis.strip():
+        raise CampaignError(
+            f"escalate: correlation_basis = {basis!r} must be a basis set name, e.g. def2-svp"
+        )
+    import warnings
+
+    from pyscf.gto import basis as pyscf_basis
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pyscf_basis.load(basis.strip().lower(), "O")
+    except (KeyError, RuntimeError, ValueError, OSError):
+        raise CampaignError(
+            f"escalate: correlation_basis = {basis!r} is not a basis set PySCF knows; e.g. def2-svp"
+        ) from None
 
 
 def with_escalation(
