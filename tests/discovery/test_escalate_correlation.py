@@ -1,9 +1,14 @@
-"""The correlation rung of the escalation ladder: a Cu(I) oxide candidate (cuprite Cu2O) gets CCSD
+"""The correlation rung of the escalation ladder: a Cu(I) oxide candidate (cuprite Cu2O, relaxed with
+CHGNet) gets CCSD
 T1/D1 diagnostics on its embedded [CuO2]3- cluster through the runtime, the verdict is fed back and
 recorded with its cost, a rerun comes from the store; an open-shell Ni(II) site and a candidate without
 a transition metal are said and not run."""
 
 from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
 
 import pytest
 from pymatgen.core import Lattice, Structure
@@ -13,6 +18,8 @@ from mattwin.discovery.escalate import _cluster, _Ladder, _value, escalate
 from mattwin.discovery.escalate_config import EscalateConfig
 from mattwin.discovery.results import CampaignResult, RankedCandidate
 from mattwin.errors import CampaignError
+from mattwin.runtime.execute import execute
+from mattwin.runtime.jobs import Job
 from mattwin.store.store import Store
 
 
@@ -26,9 +33,19 @@ def _rocksalt(a: float, els: list[str]) -> Structure:
     return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), els, [[0, 0, 0], [0.5, 0.5, 0.5]])
 
 
+@lru_cache(maxsize=1)
+def _relaxed_cuprite() -> Structure:
+    """Cuprite relaxed (cell and positions) with CHGNet through the runtime, as a campaign screens it."""
+    store = Store(str(Path(tempfile.mkdtemp(prefix="mattwin-cu2o-")) / "relax.db"))
+    job = Job("relax", _cuprite(), "chgnet", {"fmax": 0.05, "max_steps": 200, "relax_cell": True})
+    out = execute([job], store)
+    assert out[0].ok, out[0].error
+    return Structure.from_dict(out[0].result["structure"])
+
+
 def _result() -> CampaignResult:
     structs = [
-        ("Cu2O", _cuprite()),
+        ("Cu2O", _relaxed_cuprite()),
         ("NiO", _rocksalt(4.18, ["Ni", "O"])),
         ("LiCl", _rocksalt(5.1, ["Li", "Cl"])),
     ]
@@ -60,7 +77,7 @@ def test_correlation_rung_diagnoses_a_cu_oxide_cluster_and_a_rerun_is_cached(tmp
         and _value(s, 2, "correlation", ["correlation"]) == 0
     )
     mol, what = _cluster(s, 0)
-    # the Cu(I) site and its first shell (two O at 1.85 Å), charge +1 - 2*2 = -3, in Evjen point charges
+    # the Cu(I) site and its first shell (two O at about 1.85 Å), charge +1 - 2*2 = -3, in Evjen charges
     assert mol.composition.reduced_formula == "CuO2" and int(mol.charge) == -3 and mol.spin_multiplicity == 1
     assert len(mol.properties["point_charges"]) > 100 and "d10" in what
     assert _cluster(s, 1)[0] is None and "open d shell (d8)" in _cluster(s, 1)[1]  # Ni2+: not closed-shell
@@ -75,6 +92,8 @@ def test_correlation_rung_diagnoses_a_cu_oxide_cluster_and_a_rerun_is_cached(tmp
     assert 0 < entry["t1_diagnostic"] < 0.1 and 0 < entry["d1_diagnostic"] < 0.5
     assert entry["verdict"] in ("single-reference", "caution", "multireference")
     assert f"T1 = {entry['t1_diagnostic']:.3f}" in entry["said"] and "CCSD/def2-svp" in entry["said"]
+    over_3d = entry["t1_diagnostic"] > 0.05 or entry["d1_diagnostic"] > 0.15  # Jiang et al. 2012
+    assert f"Jiang et al. 2012: {'exceeded' if over_3d else 'not exceeded'})" in entry["said"]
     flagged = entry["t1_diagnostic"] > 0.02 or entry["d1_diagnostic"] > 0.05
     assert flagged == (entry["verdict"] != "single-reference")
     if flagged:

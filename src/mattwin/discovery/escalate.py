@@ -25,7 +25,8 @@ done has a *value*: the expected number of candidates that would enter or leave 
   Taylor 1989) or D1 > 0.05 (Janssen & Nielsen 1998) flags the candidate ("MLIP/DFT energies less
   reliable") in its verdict; a ``multireference`` verdict (twice those, a T2 amplitude > 0.3 or a
   natural occupation between 0.1 and 1.9) also widens its E_hull σ in quadrature by
-  :data:`MR_SIGMA_PER_TM` eV per transition-metal atom, spread over the cell's atoms. The diagnostics
+  :data:`MR_SIGMA_PER_TM` eV per transition-metal atom, spread over the cell's atoms. The 3d-metal
+  thresholds of Jiang et al. 2012 (T1 0.05, D1 0.15) are reported beside them. The diagnostics
   are closed-shell: a d0 or d10 site runs; an open d shell (d1-d9 at the formal oxidation state) is
   said and not run.
 
@@ -80,6 +81,9 @@ SHELL_FACTOR, EMBED_CELLS = 1.2, 2
 #: a policy allowance, not a calibrated error: the E_hull σ added (in quadrature) per transition-metal
 #: atom of the cell, spread over its atoms, when the cluster's diagnostics say multireference
 MR_SIGMA_PER_TM = 0.1
+#: the thresholds proposed for 3d transition-metal species (Jiang, DeYonker & Wilson, J. Chem. Theory
+#: Comput. 8, 460 (2012)); reported beside the main-group ones the verdict uses
+TM_T1_LIMIT, TM_D1_LIMIT = 0.05, 0.15
 _Z = norm.ppf((np.arange(8) + 0.5) / 8)
 
 Progress = Callable[[str, int, int, str], None]
@@ -464,6 +468,12 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
         f"largest T2 {t2:.2f}",
     ]
     said = f"{what}, CCSD/{basis}: {'; '.join(flags)}: {verdict}"
+    if any(site.specie.is_transition_metal and site.specie.row == 4 for site in mol):
+        over = t1 > TM_T1_LIMIT or d1 > TM_D1_LIMIT
+        said += (
+            f" (the 3d-metal thresholds T1 {TM_T1_LIMIT}, D1 {TM_D1_LIMIT} of Jiang et al. 2012: "
+            f"{'exceeded' if over else 'not exceeded'})"
+        )
     said += {
         "single-reference": " (MLIP/DFT energies not flagged)",
         "caution": " (noticeable static correlation: MLIP/DFT energies less reliable)",
