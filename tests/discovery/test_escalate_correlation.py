@@ -10,6 +10,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 
@@ -114,6 +115,27 @@ def test_correlation_rung_diagnoses_a_cu_oxide_cluster_and_a_rerun_is_cached(tmp
     assert {r.key: r.finished_at for r in store.calculations(task="correlation_diagnostics")} == {
         k: r.finished_at for k, r in rows.items()
     }
+
+
+def test_a_multireference_verdict_widens_the_interval(tmp_path):
+    """In STO-3G, a minimal basis that over-states the cluster's static correlation (def2-SVP says
+    "caution"), the same cluster's CCSD does not converge (or converges to multireference diagnostics):
+    a "multireference" verdict, the path that widens σ and lets the candidate fall in the ranking."""
+    cfg = CampaignConfig(elements=("Cu", "O")).replace(
+        escalate={"rungs": ["correlation"], "top": 1, "correlation_basis": "sto-3g"}
+    )
+    result = escalate(cfg, _result(), [], [], Store(str(tmp_path / "m.db")))
+    cu = next(c for c in result.candidates if c.formula == "Cu2O")
+    (entry,) = cu.ladder
+    assert entry["verdict"] == "multireference" and "CCSD/sto-3g" in entry["said"]
+    added = 0.1 * 4 / 6  # MR_SIGMA_PER_TM per Cu atom, spread over the cell's 6 atoms
+    assert entry["sigma_added_eV_atom"] == pytest.approx(added)
+    assert cu.e_hull_std == pytest.approx(float(np.hypot(0.03, added)))
+    assert 0.5 < cu.p_stable < 0.6  # less sure either way: P(stable) moves toward 1/2
+    w = cu.e_hull_std / 0.03
+    assert cu.e_hull_interval == pytest.approx([0.01 - 0.04 * w, 0.01 + 0.04 * w])
+    assert "multireference suspected" in entry["said"] and "less reliable" in (cu.verdict or "")
+    assert cu.rank > 1  # first before (ties at P(stable) 0.6 go by order); the others now outrank it
 
 
 def test_correlation_settings_are_checked():

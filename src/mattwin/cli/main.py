@@ -141,7 +141,9 @@ def discover(
     escalate: Annotated[
         list[str] | None,
         typer.Option(
-            "--escalate", help="ladder rung for the top candidates (repeat): ensemble, phonons, elastic"
+            "--escalate",
+            help="ladder rung for the top candidates (repeat): ensemble, phonons, elastic, diffusion, "
+            "correlation",
         ),
     ] = None,
     escalate_top: Annotated[

@@ -23,12 +23,12 @@ done has a *value*: the expected number of candidates that would enter or leave 
   (:func:`mattwin.materials.cluster.cut_cluster`), and runs the ``correlation_diagnostics`` task (RHF,
   frozen-core CCSD in ``correlation_basis``: T1, D1, largest T2, natural occupations). T1 > 0.02 (Lee &
   Taylor 1989) or D1 > 0.05 (Janssen & Nielsen 1998) flags the candidate ("MLIP/DFT energies less
-  reliable") in its verdict; a ``multireference`` verdict (twice those, a T2 amplitude > 0.3 or a
-  natural occupation between 0.1 and 1.9) also widens its E_hull σ in quadrature by
-  :data:`MR_SIGMA_PER_TM` eV per transition-metal atom, spread over the cell's atoms. The 3d-metal
-  thresholds of Jiang et al. 2012 (T1 0.05, D1 0.15) are reported beside them. The diagnostics
-  are closed-shell: a d0 or d10 site runs; an open d shell (d1-d9 at the formal oxidation state) is
-  said and not run.
+  reliable") in its verdict; a ``multireference`` verdict (twice those, a T2 amplitude > 0.3, a
+  natural occupation between 0.1 and 1.9, or a CCSD that does not converge) also widens its E_hull σ
+  in quadrature by :data:`MR_SIGMA_PER_TM` eV per transition-metal atom, spread over the cell's
+  atoms. The 3d-metal thresholds of Jiang et al. 2012 (T1 0.05, D1 0.15) are reported beside them.
+  The diagnostics are closed-shell: a d0 or d10 site runs; an open d shell (d1-d9 at the formal
+  oxidation state) is said and not run.
 
 Each step runs the option with the largest value per predicted second (:mod:`mattwin.discovery.cost`,
 learned from the store's timings) that the budget and the rung's cap still allow, until no option has
@@ -458,22 +458,28 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
     out = execute([job], store, execution)
     cost, n_cached = _book(s, store, out)
     o = out[0]
-    if not (o.ok and o.result):
+    r: dict[str, Any] = dict(o.result or {})
+    if not o.ok and o.error_type == "ConvergenceError" and "CCSD" in (o.error or ""):
+        # CCSD that does not converge on a closed-shell reference: itself a multireference signal
+        verdict = "multireference"
+        flags = [f"CCSD/{basis} did not converge"]
+        said = f"{what}: {flags[0]}: {verdict}"
+    elif not (o.ok and o.result):
         return {"said": f"{what}: failed: {o.error}", "cost_s": cost, "keys": [o.key]}
-    r = o.result
-    t1, d1, t2, verdict = r["t1_diagnostic"], r["d1_diagnostic"], r["max_t2_amplitude"], r["verdict"]
-    flags = [
-        f"T1 = {t1:.3f}" + (f" > {T1_LIMIT} (Lee & Taylor 1989)" if t1 > T1_LIMIT else ""),
-        f"D1 = {d1:.3f}" + (f" > {D1_LIMIT} (Janssen & Nielsen 1998)" if d1 > D1_LIMIT else ""),
-        f"largest T2 {t2:.2f}",
-    ]
-    said = f"{what}, CCSD/{basis}: {'; '.join(flags)}: {verdict}"
-    if any(site.specie.is_transition_metal and site.specie.row == 4 for site in mol):
-        over = t1 > TM_T1_LIMIT or d1 > TM_D1_LIMIT
-        said += (
-            f" (the 3d-metal thresholds T1 {TM_T1_LIMIT}, D1 {TM_D1_LIMIT} of Jiang et al. 2012: "
-            f"{'exceeded' if over else 'not exceeded'})"
-        )
+    else:
+        t1, d1, t2, verdict = r["t1_diagnostic"], r["d1_diagnostic"], r["max_t2_amplitude"], r["verdict"]
+        flags = [
+            f"T1 = {t1:.3f}" + (f" > {T1_LIMIT} (Lee & Taylor 1989)" if t1 > T1_LIMIT else ""),
+            f"D1 = {d1:.3f}" + (f" > {D1_LIMIT} (Janssen & Nielsen 1998)" if d1 > D1_LIMIT else ""),
+            f"largest T2 {t2:.2f}",
+        ]
+        said = f"{what}, CCSD/{basis}: {'; '.join(flags)}: {verdict}"
+        if any(site.specie.is_transition_metal and site.specie.row == 4 for site in mol):
+            over = t1 > TM_T1_LIMIT or d1 > TM_D1_LIMIT
+            said += (
+                f" (the 3d-metal thresholds T1 {TM_T1_LIMIT}, D1 {TM_D1_LIMIT} of Jiang et al. 2012: "
+                f"{'exceeded' if over else 'not exceeded'})"
+            )
     said += {
         "single-reference": " (MLIP/DFT energies not flagged)",
         "caution": " (noticeable static correlation: MLIP/DFT energies less reliable)",
@@ -497,7 +503,7 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
         )
         said += f"; σ {old_sd:.3f} -> {new_sd:.3f} eV/atom, P(stable) {p:.2f} -> {s.p[i]:.2f}"
     if verdict != "single-reference":
-        note = f"correlation: {verdict} ({flags[0]}, {flags[1]}): MLIP/DFT energies less reliable"
+        note = f"correlation: {verdict} ({', '.join(flags[:2])}): MLIP/DFT energies less reliable"
         new_c = replace(new_c, verdict=f"{c.verdict}; {note}" if c.verdict else note)
     s.c[i] = new_c
     return {
@@ -508,13 +514,13 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
         "cluster": mol.formula,
         "cluster_charge": int(mol.charge),
         "engine": spec,
-        "t1_diagnostic": t1,
-        "d1_diagnostic": d1,
-        "max_t2_amplitude": t2,
-        "natural_occupations": r["natural_occupations"],
+        "t1_diagnostic": r.get("t1_diagnostic"),
+        "d1_diagnostic": r.get("d1_diagnostic"),
+        "max_t2_amplitude": r.get("max_t2_amplitude"),
+        "natural_occupations": r.get("natural_occupations"),
         "verdict": verdict,
         "sigma_added_eV_atom": extra,
-        "advice": r["advice"],
+        "advice": r.get("advice") or o.error,
     }
 
 
