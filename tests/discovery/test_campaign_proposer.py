@@ -12,7 +12,7 @@ from mattwin.discovery.stages.generate import campaign_references, candidates, l
 from mattwin.errors import CampaignError
 from mattwin.store import Store
 
-CFG = CampaignConfig(elements=("Na", "Zn", "S"), max_atoms=12, budget=6, name="nazns")
+CFG = CampaignConfig(elements=("Na", "Zn", "S"), max_atoms=12, budget=6, name="nazns", learned=True)
 
 
 def _finish(store: Store, cfg: CampaignConfig, rows: list[dict]) -> None:

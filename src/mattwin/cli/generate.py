@@ -37,9 +37,9 @@ def generate(
         bool,
         typer.Option(
             "--learned/--no-learned",
-            help="order with the proposer trained on the store's results, as discover does (default: on)",
+            help="order with the proposer trained on the store's results, as discover can (default: off)",
         ),
-    ] = True,
+    ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="folder to write each candidate's CIF into")
     ] = None,

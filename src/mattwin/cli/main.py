@@ -122,7 +122,7 @@ def discover(
         bool | None,
         typer.Option(
             "--learned/--no-learned",
-            help="order the proposals with the proposer retrained on the store (default: on)",
+            help="order the proposals with the proposer retrained on the store (default: off)",
         ),
     ] = None,
     calibration: Annotated[

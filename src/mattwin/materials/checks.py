@@ -127,6 +127,37 @@ def _check_molecule(mol: Molecule, name: str) -> None:
         )
 
 
+#: After a relaxation, two atoms closer than this fraction of the sum of their covalent radii (Cordero
+#: et al., Dalton Trans. 2008, 2832) mean the optimiser left an unphysical structure: the shortest real
+#: bonds, triple bonds such as N≡N or C≡O, are at 0.77-0.80 of that sum.
+RELAXED_BOND_FRACTION = 0.65
+
+
+def relaxed_structure_problem(structure: Structure) -> str | None:
+    """Why a relaxed crystal is not a physical structure (atoms pushed into each other, a collapsed
+    cell), or None. Stricter than :func:`check_physical`, which judges inputs with atomic radii."""
+    from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
+
+    vpa = structure.volume / len(structure)
+    if vpa < MIN_VOLUME_PER_ATOM:
+        return f"collapsed cell, {vpa:.2f} Å^3 per atom"
+    radii = CovalentRadius.radius
+    r = np.array([float(radii.get(site.specie.symbol, 1.5)) for site in structure])
+    cut = 2 * RELAXED_BOND_FRACTION * float(r.max())
+    centres, neighbours, _images, dist = structure.get_neighbor_list(r=cut)
+    if len(dist) == 0:
+        return None
+    ratio = dist / (r[centres] + r[neighbours])
+    k = int(np.argmin(ratio))
+    if ratio[k] >= RELAXED_BOND_FRACTION:
+        return None
+    a, b = structure[int(centres[k])].specie, structure[int(neighbours[k])].specie
+    return (
+        f"atoms {a}-{b} at {dist[k]:.2f} Å, {ratio[k]:.0%} of their covalent radii sum "
+        f"({r[centres[k]] + r[neighbours[k]]:.2f} Å; real bonds are >= 77 %)"
+    )
+
+
 def check_physical(structure: Structure | Molecule, name: str = "structure") -> None:
     """Raise :class:`UnphysicalStructureError` naming ``name`` for overlapping atoms, collapsed or
     degenerate cells, overlong lattice vectors or non-finite coordinates, and
