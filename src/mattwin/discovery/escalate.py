@@ -422,7 +422,13 @@ def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
         d_count = (Element(metal).group - q.get(metal, 0.0)) if metal in q else None
         if not anions or not nbs:
             out = (None, f"{metal} site without formal anion neighbours (not an ionic solid): not run")
-        elif d_count is None or round(d_count) not in (0, 10) or abs(d_count - round(d_count)) > 1e-6:
+        elif d_count is not None and abs(d_count - round(d_count)) > 1e-6:
+            out = (
+                None,
+                f"{metal}{q[metal]:+.3g} is mixed valence (average d{d_count:.3g}): no single closed-shell "
+                "site for the CCSD diagnostics; not run",
+            )
+        elif d_count is None or round(d_count) not in (0, 10):
             out = (
                 None,
                 f"{metal}{q[metal]:+g} is an open d shell (d{d_count:g}): the closed-shell CCSD diagnostics "
