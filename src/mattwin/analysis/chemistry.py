@@ -14,7 +14,8 @@ and to report residuals by chemistry, and by the judgement of stability for per-
 
 from __future__ import annotations
 
-from pymatgen.core import Composition, Element
+import numpy as np
+from pymatgen.core import Composition, Element, Structure
 
 #: anions of the MP2020 scheme (corrections per atom of the anion when it is the anion)
 ANIONS = ("F", "Cl", "Br", "I", "N", "S", "Se", "Te", "H", "Si", "Sb")
@@ -147,3 +148,49 @@ def correction_species(composition: Composition | str, o_o_distance: float | Non
             if m in symbols:
                 out[f"{m}(U)"] = float(comp[m])
     return out
+
+
+def o_o_distance(structure: Structure) -> float | None:
+    """Shortest O-O distance (Å) of a structure with oxygen, else None."""
+    idx = [i for i, s in enumerate(structure) if s.specie.symbol == "O"]
+    if len(idx) < 2:
+        return None
+    dm = structure.distance_matrix[np.ix_(idx, idx)]
+    np.fill_diagonal(dm, np.inf)
+    return float(dm.min())
+
+
+#: longest bond (Å) from a proton (H+) to the atom that carries it: O-H 0.97, N-H 1.01, F-H 0.92,
+#: Cl-H 1.27, S-H 1.34, C-H 1.09 in molecules and crystals, with room for hydrogen bonding
+_PROTON_BOND = {"O": 1.2, "N": 1.2, "F": 1.2, "Cl": 1.5, "S": 1.5, "C": 1.3}
+
+
+def carries_protons(composition: Composition | str) -> bool:
+    """Whether hydrogen is H+ (bonded to an anion, as in LiOH or NH4Cl) by the most likely charge
+    balance, rather than hydride H- (LiH, LaHO)."""
+    comp = _comp(composition)
+    if "H" not in {e.symbol for e in comp.elements} or len(comp.elements) < 3:
+        return False
+    guesses = comp.oxi_state_guesses(max_sites=-50)
+    return bool(guesses) and guesses[0].get("H", 0) > 0
+
+
+def bonding_problem(composition: Composition | str, structure: Structure) -> str | None:
+    """Why ``structure`` cannot be the compound ``composition`` names, judged from chemistry alone,
+    or None: a peroxide or superoxide by charge balance (BaO2, KO2) needs O-O bonds, a compound of
+    protons (NaOH) needs every H bonded to its anion. A structure search that put isolated O2- ions on
+    a fluorite lattice, or H on an anion site, found a different compound."""
+    comp = _comp(composition)
+    expected = oxide_type(comp)
+    if expected != "oxide" and oxide_type(comp, o_o_distance(structure)) != expected:
+        return f"a {expected} by charge balance, but the structure has no O-O bond"
+    if carries_protons(comp):
+        ih = [i for i, site in enumerate(structure) if site.specie.symbol == "H"]
+        ix = [i for i, site in enumerate(structure) if site.specie.symbol in _PROTON_BOND]
+        if not ix:
+            return "hydrogen is H+ by charge balance, but there is no atom to carry it"
+        d = structure.distance_matrix[np.ix_(ih, ix)]
+        cut = np.array([_PROTON_BOND[structure[i].specie.symbol] for i in ix])
+        if not bool((d < cut[None, :]).any(axis=1).all()):
+            return "hydrogen is H+ by charge balance, but an H atom has no bond to O, N, F, Cl, S or C"
+    return None

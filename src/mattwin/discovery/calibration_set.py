@@ -25,6 +25,7 @@ import numpy as np
 from pymatgen.core import Composition, Structure
 
 from mattwin.analysis.calibration import CalibrationPoint
+from mattwin.analysis.chemistry import bonding_problem, o_o_distance
 from mattwin.analysis.mp2020 import mp2020_correction
 from mattwin.engines.registry import get_engine, member_specs
 from mattwin.errors import MattwinError
@@ -124,16 +125,6 @@ def computed_set(engine: str) -> dict[str, Any] | None:
     return data
 
 
-def o_o_distance(structure: Structure) -> float | None:
-    """Shortest O-O distance (Å) of a structure with oxygen, else None."""
-    idx = [i for i, s in enumerate(structure) if s.specie.symbol == "O"]
-    if len(idx) < 2:
-        return None
-    dm = structure.distance_matrix[np.ix_(idx, idx)]
-    np.fill_diagonal(dm, np.inf)
-    return float(dm.min())
-
-
 def raw_formation_energy(formula: str, energy_per_atom: float, elements: dict[str, float]) -> float:
     """E/atom minus the composition-weighted elemental energies (eV/atom)."""
     comp = Composition(formula).fractional_composition
@@ -144,11 +135,14 @@ def raw_formation_energy(formula: str, energy_per_atom: float, elements: dict[st
 class ComputedCompound:
     """One compound of the shipped set for one engine (or the ensemble's mean over its members).
 
-    ``usable``: False when the structure is a predicted one and the engine finds it unstable against
-    its elements (raw formation energy > 0): a compound that is known to form but comes out endothermic
-    means the search missed its structure (CaC2 put on a fluorite lattice), so it is no evidence about
-    the engine's energies and is left out of calibrations and competing phases. The rule uses only the
-    fact that the compound is known, never its measured value.
+    ``usable``: False when the structure is a predicted one and either the engine finds it unstable
+    against its elements (raw formation energy > 0: a compound that is known to form but comes out
+    endothermic means the search missed its structure, e.g. CaC2 put on a fluorite lattice), or its
+    bonding contradicts the compound's chemistry (``bonding``, from
+    :func:`mattwin.analysis.chemistry.bonding_problem`: a superoxide KO2 searched into fluorite
+    without O-O bonds, NaOH without O-H bonds). Such a structure is no evidence about the engine's
+    energies and is left out of calibrations and competing phases. The rules use only the composition
+    and the computed structure, never the measured value.
     """
 
     formula: str
@@ -158,10 +152,13 @@ class ComputedCompound:
     structure: dict[str, Any]  # relaxed pymatgen Structure dict
     structure_source: str
     converged: bool
+    bonding: str | None = None  # why the structure's bonding is not the compound's, or None
 
     @property
     def usable(self) -> bool:
-        return self.structure_source.startswith("reference library") or self.raw <= 0.0
+        if self.structure_source.startswith("reference library"):
+            return True
+        return self.raw <= 0.0 and self.bonding is None
 
 
 def _single(engine: str) -> dict[str, ComputedCompound]:
@@ -182,6 +179,7 @@ def _single(engine: str) -> dict[str, ComputedCompound]:
             structure=row["structure"],
             structure_source=row["structure_source"],
             converged=bool(row.get("converged", True)),
+            bonding=bonding_problem(row["formula"], s),
         )
     return out
 
@@ -209,6 +207,7 @@ def computed_compounds(engine: str) -> dict[str, ComputedCompound]:
             structure=first.structure,
             structure_source=first.structure_source,
             converged=all(m[f].converged for m in members),
+            bonding=first.bonding,
         )
     return out
 
