@@ -91,3 +91,28 @@ def test_demo_olivine_on_the_hull(demo_result):  # type: ignore[no-untyped-def]
         h for h in demo_result.hull_points if h.kind == "reference" and h.name.startswith("LiFePO4 olivine")
     )
     assert olivine.e_hull <= 0.025  # the campaign's stability threshold
+
+
+@pytest.mark.slow
+def test_stability_of_user_structures_olivine_on_hull_and_antisite_polymorph_above(demo_result, demo_store):  # type: ignore[no-untyped-def]
+    """`mattwin stability` on your own structures (after the demo, in its store: the Li-Fe-P-O
+    reference relaxations come from its cache): olivine LiFePO4 on the hull, the fully antisite-
+    disordered olivine (every Li swapped with its nearest Fe) above it."""
+    from mattwin.discovery.campaign import assess_stability
+    from mattwin.discovery.references import builtin_references
+
+    els = ["Li", "Fe", "P", "O"]
+    olivine = next(r.structure for r in builtin_references(els) if r.formula == "LiFePO4")
+    swapped = olivine.copy()
+    li = [i for i, s in enumerate(swapped) if s.specie.symbol == "Li"]
+    fe = [i for i, s in enumerate(swapped) if s.specie.symbol == "Fe"]
+    for i, j in zip(li, fe, strict=True):
+        swapped.replace(i, "Fe", swapped[i].frac_coords)
+        swapped.replace(j, "Li", swapped[j].frac_coords)
+    result, _ = assess_stability(
+        [olivine, swapped], store=demo_store, max_steps=300, phonons_top=0, routes_top=0
+    )
+    rows = sorted((c for c in result.candidates if c.formula == "LiFePO4"), key=lambda c: c.e_hull)
+    assert len(rows) == 2 and all(r.status == "ok" for r in rows)
+    assert rows[0].e_hull <= 0.025, rows[0].decomposition
+    assert rows[1].e_hull > rows[0].e_hull + 0.02

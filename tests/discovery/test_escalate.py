@@ -194,7 +194,11 @@ def test_a_campaign_runs_the_stages_it_names(tmp_path):
     from mattwin.discovery.loop.history import history
 
     (batch,) = history(store, CONFIG.campaign_id)
-    assert learned.history[-1] == "learn" and batch["mode"] == "lab" and len(batch["batch"]) == 5
+    # five, or as many as there are distinct candidates to measure (a relaxation that ended unphysical
+    # is failed and is not measurable)
+    measurable = [c for c in state.result.candidates if c.status == "ok" and not c.duplicate_of]
+    assert learned.history[-1] == "learn" and batch["mode"] == "lab"
+    assert len(batch["batch"]) == min(5, len(measurable)) >= 3
     with pytest.raises(CampaignError, match="unknown stage 'relax'"):
         CONFIG.replace(stages=["generate", "screen", "relax"])
     with pytest.raises(CampaignError, match="must start with generate, screen, judge"):

@@ -124,13 +124,15 @@ def test_route_energies_are_finite() -> None:
 
 def test_reaction_network_tables_name_compounds_only_they_list() -> None:
     """reaction-network is installed: a composition only FREED lists (Ag3Sb, Al2Fe3(SiO4)3 almandine)
-    is a known compound with FREED as its source; NIST-JANAF adds gas-phase molecules (BHF2)."""
+    is a known compound with FREED as its source; NIST-JANAF adds its condensed phases (MoF6, a solid
+    below 17 °C) but not its gas-only molecules (BHF2): a gas-phase table says nothing of a solid."""
     from mattwin.discovery.known import known_compositions
 
     known = known_compositions()
     assert known["Ag3Sb"].startswith("FREED (reaction-network)")
     assert known["Al2Fe3(SiO4)3"].startswith("FREED")
-    assert known["BHF2"].startswith("NIST-JANAF (reaction-network)")
+    assert known["MoF6"].startswith("NIST-JANAF (reaction-network)")
+    assert "BHF2" not in known
     assert "FeC2O4" not in known  # not listed anywhere: stays new
 
 
