@@ -86,13 +86,17 @@ def _dense_min_ratio(structure: Structure) -> tuple[float, int, int]:
     return float(ratio[i, j]), int(i), int(j)
 
 
-def _sparse_min_ratio(structure: Structure) -> tuple[float, int, int]:
-    """Like :func:`_dense_min_ratio` without the n x n matrices: only pairs closer than the sum of
-    the two largest radii are searched (1.0 when there is none)."""
-    radii = np.array([_radius(site.specie.symbol) for site in structure])
-    centres, neighbours, _images, dist = structure.get_neighbor_list(r=2 * float(radii.max()))
+def _sparse_min_ratio(
+    structure: Structure, radii: np.ndarray | None = None, below: float = 1.0
+) -> tuple[float, int, int]:
+    """Like :func:`_dense_min_ratio` without the n x n matrices: only pairs closer than ``below`` times
+    the sum of the two largest radii are searched (``below`` when there is none). ``radii``: one per
+    site (default: the atomic radii of :func:`_radius`)."""
+    if radii is None:
+        radii = np.array([_radius(site.specie.symbol) for site in structure])
+    centres, neighbours, _images, dist = structure.get_neighbor_list(r=2 * below * float(radii.max()))
     if len(dist) == 0:
-        return 1.0, 0, 0
+        return below, 0, 0
     ratio = dist / (radii[centres] + radii[neighbours])
     k = int(np.argmin(ratio))
     return float(ratio[k]), int(centres[k]), int(neighbours[k])
@@ -141,20 +145,14 @@ def relaxed_structure_problem(structure: Structure) -> str | None:
     vpa = structure.volume / len(structure)
     if vpa < MIN_VOLUME_PER_ATOM:
         return f"collapsed cell, {vpa:.2f} Å^3 per atom"
-    radii = CovalentRadius.radius
-    r = np.array([float(radii.get(site.specie.symbol, 1.5)) for site in structure])
-    cut = 2 * RELAXED_BOND_FRACTION * float(r.max())
-    centres, neighbours, _images, dist = structure.get_neighbor_list(r=cut)
-    if len(dist) == 0:
+    r = np.array([float(CovalentRadius.radius.get(site.specie.symbol, 1.5)) for site in structure])
+    ratio, i, j = _sparse_min_ratio(structure, r, RELAXED_BOND_FRACTION)
+    if ratio >= RELAXED_BOND_FRACTION:
         return None
-    ratio = dist / (r[centres] + r[neighbours])
-    k = int(np.argmin(ratio))
-    if ratio[k] >= RELAXED_BOND_FRACTION:
-        return None
-    a, b = structure[int(centres[k])].specie, structure[int(neighbours[k])].specie
+    bond = r[i] + r[j]
     return (
-        f"atoms {a}-{b} at {dist[k]:.2f} Å, {ratio[k]:.0%} of their covalent radii sum "
-        f"({r[centres[k]] + r[neighbours[k]]:.2f} Å; real bonds are >= 77 %)"
+        f"atoms {structure[i].specie}-{structure[j].specie} at {ratio * bond:.2f} Å, {ratio:.0%} of their "
+        f"covalent radii sum ({bond:.2f} Å; real bonds are >= 77 %)"
     )
 
 
