@@ -85,7 +85,8 @@ def calibrated_stability(
         draws = np.zeros((n_samples, len(phases)))
         shift = np.zeros(len(phases))
     if calibration is not None and anchors:
-        shift, draws = _anchored(phases, e_raw, shift, draws, anchors, seed)
+        ef_raw = np.array([raw[p.key].formation_energy_per_atom for p in phases])
+        shift, draws = _anchored(phases, ef_raw, shift, draws, anchors, seed)
     sd = np.array([(spreads or {}).get(p.key, 0.0) or 0.0 for p in phases])
     samples = e_raw + draws + rng.standard_normal((n_samples, len(phases))) * sd
     corrected = [
@@ -117,32 +118,22 @@ def calibrated_stability(
 
 def _anchored(
     phases: Sequence[PhaseEnergy],
-    e_raw: np.ndarray,
+    ef_raw: np.ndarray,
     shift: np.ndarray,
     draws: np.ndarray,
     anchors: Mapping[str, tuple[float, float]],
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Corrections of the measured compositions replaced: the lowest raw phase of each lies at its
-    measured ΔH_f; draws are the measured value ± its σ (one draw per composition, shared by its
-    polymorphs)."""
-    elements, x = _fractions(phases)
-    elemental = x.max(1) > 1 - 1e-9
-    own = [elemental & (x[:, k] > 0.5) for k in range(len(elements))]
-    if not all(m.any() for m in own):  # no elemental reference: no formation enthalpy to anchor
-        return shift, draws
-    mu = np.array([e_raw[m].min() for m in own])
-    ef_raw = e_raw - x @ mu
+    """Corrections of the measured compositions replaced: the lowest raw phase of each (``ef_raw``: raw
+    formation energies, eV/atom) lies at its measured ΔH_f; draws are the measured value ± its σ (one
+    draw per composition, shared by its polymorphs)."""
     shift, draws = shift.copy(), draws.copy()
     rng = np.random.default_rng(seed + 1)  # the calibration's own draws stay as they were
     formulas = np.array([p.composition.reduced_formula for p in phases])
-    for formula in sorted(set(formulas)):
-        if (
-            formula not in anchors
-            or len(phases[int(np.flatnonzero(formulas == formula)[0])].composition.elements) < 2
-        ):
-            continue
+    for formula in sorted(set(formulas) & set(anchors)):
         ids = np.flatnonzero(formulas == formula)
+        if len(phases[int(ids[0])].composition.elements) < 2:
+            continue
         value, sigma = anchors[formula]
         c = float(value) - float(ef_raw[ids].min())
         shift[ids] = c
