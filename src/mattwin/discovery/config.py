@@ -152,6 +152,13 @@ class CampaignConfig:
         return CampaignConfig(**_coerce(d))
 
     @classmethod
+    def from_stored(cls, d: dict[str, Any]) -> CampaignConfig:
+        """The config of a stored campaign (:meth:`to_dict`'s form; keys this version does not know are
+        passed over)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**_coerce({k: v for k, v in d.items() if k in known}))
+
+    @classmethod
     def from_toml(cls, path: str | Path) -> CampaignConfig:
         """Read ``[campaign]``, ``[generate]``, ``[screen]`` and ``[rank]`` tables (or flat keys)."""
         p = Path(path)

@@ -202,16 +202,38 @@ def _predict(
     return t
 
 
+def _widen(s: _Ladder, i: int, extra: float) -> tuple[float, float, float]:
+    """Fold ``extra`` (eV/atom) into candidate ``i``'s E_hull σ in quadrature; its P(stable) and E_hull
+    interval follow. Returns (old σ, new σ, old P(stable))."""
+    old_sd, p = s.sd[i], s.p[i]
+    new_sd = math.hypot(old_sd, extra)
+    if 0 < p < 1 and old_sd > 0:
+        s.p[i] = float(norm.cdf(norm.ppf(p) * old_sd / new_sd))
+    s.sd[i] = new_sd
+    c = s.c[i]
+    lo, hi = (c.e_hull_interval or [c.e_hull, c.e_hull]) if c.e_hull is not None else (0.0, 0.0)
+    e = c.e_hull or 0.0
+    w = new_sd / old_sd if old_sd > 0 else 1.0
+    s.c[i] = replace(
+        c, e_hull_std=new_sd, p_stable=s.p[i], e_hull_interval=[e - (e - lo) * w, e + (hi - e) * w]
+    )
+    return old_sd, new_sd, p
+
+
+def _charge(s: _Ladder, store: Store, key: str, fallback: float = 0.0) -> float:
+    """CPU seconds of the calculation ``key`` if not booked before (its recorded wall time, else
+    ``fallback``), and book it."""
+    if key in s.charged:
+        return 0.0
+    s.charged.add(key)
+    rec = store.lookup(key)
+    return float(rec.wall_time_s or 0.0) if rec is not None else fallback
+
+
 def _book(s: _Ladder, store: Store, outs: Sequence[Outcome]) -> tuple[float, int]:
     """CPU seconds of ``outs`` not booked before (their recorded wall times) and how many came from
     the store rather than being computed now."""
-    t = 0.0
-    for o in outs:
-        if o.key in s.charged:
-            continue
-        s.charged.add(o.key)
-        rec = store.lookup(o.key)
-        t += float(rec.wall_time_s or 0.0) if rec is not None else o.wall_time_s
+    t = sum(_charge(s, store, o.key, o.wall_time_s) for o in outs)
     return t, sum(o.cached for o in outs)
 
 
@@ -268,18 +290,7 @@ def _run_ensemble(
         return {"said": "failed: the other members gave no E_hull", "cost_s": cost, "keys": []}
     spread = float(np.std(vals, ddof=1))
     s.spreads.append(spread)
-    old_sd, p = s.sd[i], s.p[i]
-    new_sd = math.hypot(old_sd, spread)
-    if 0 < p < 1 and old_sd > 0:
-        s.p[i] = float(norm.cdf(norm.ppf(p) * old_sd / new_sd))
-    s.sd[i] = new_sd
-    c = s.c[i]
-    lo, hi = (c.e_hull_interval or [c.e_hull, c.e_hull]) if c.e_hull is not None else (0.0, 0.0)
-    e = c.e_hull or 0.0
-    w = new_sd / old_sd if old_sd > 0 else 1.0
-    s.c[i] = replace(
-        c, e_hull_std=new_sd, p_stable=s.p[i], e_hull_interval=[e - (e - lo) * w, e + (hi - e) * w]
-    )
+    old_sd, new_sd, p = _widen(s, i, spread)
     return {
         "said": f"members' E_hull {', '.join(f'{v:.3f}' for v in vals)} eV/atom: spread {spread:.3f}; "
         f"σ {old_sd:.3f} -> {new_sd:.3f}, P(stable) {p:.2f} -> {s.p[i]:.2f}",
@@ -336,11 +347,7 @@ def _run_diffusion(s: _Ladder, i: int, store: Store) -> dict[str, Any]:
     except MattwinError as exc:
         return {"said": f"failed: {exc}", "cost_s": 0.0, "keys": []}
     keys = [r.key for r in rep.runs]
-    cost = 0.0
-    for k in keys:  # the recorded wall times of runs not booked before
-        if k not in s.charged and (rec := store.lookup(k)) is not None:
-            cost += float(rec.wall_time_s or 0.0)
-        s.charged.add(k)
+    cost = sum(_charge(s, store, k) for k in keys)  # the recorded wall times of runs not booked before
     carrier = carriers[0]
     try:
         tr = diffusion(rep.series_id, store=store, carrier=carrier)
@@ -494,24 +501,12 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
     st = _structure(c)
     n_tm = sum(1 for site in st if site.specie.is_transition_metal)
     extra = MR_SIGMA_PER_TM * n_tm / len(st) if verdict == "multireference" else 0.0
-    new_c = c
     if extra > 0:
-        old_sd, p = s.sd[i], s.p[i]
-        new_sd = math.hypot(old_sd, extra)
-        if 0 < p < 1 and old_sd > 0:
-            s.p[i] = float(norm.cdf(norm.ppf(p) * old_sd / new_sd))
-        s.sd[i] = new_sd
-        e = c.e_hull or 0.0
-        lo, hi = (c.e_hull_interval or [e, e]) if c.e_hull is not None else (0.0, 0.0)
-        w = new_sd / old_sd if old_sd > 0 else 1.0
-        new_c = replace(
-            c, e_hull_std=new_sd, p_stable=s.p[i], e_hull_interval=[e - (e - lo) * w, e + (hi - e) * w]
-        )
+        old_sd, new_sd, p = _widen(s, i, extra)
         said += f"; σ {old_sd:.3f} -> {new_sd:.3f} eV/atom, P(stable) {p:.2f} -> {s.p[i]:.2f}"
     if verdict != "single-reference":
         note = f"correlation: {verdict} ({', '.join(flags[:2])}): MLIP/DFT energies less reliable"
-        new_c = replace(new_c, verdict=f"{c.verdict}; {note}" if c.verdict else note)
-    s.c[i] = new_c
+        s.c[i] = replace(s.c[i], verdict=f"{c.verdict}; {note}" if c.verdict else note)
     return {
         "said": said,
         "cost_s": cost,
@@ -635,12 +630,10 @@ def suggest_compute(camp: Any, store: Store, n: int = 5) -> Any:
     running them; stored like every batch of suggestions."""
     from dataclasses import fields
 
-    from mattwin.discovery.config import _coerce
     from mattwin.discovery.loop.history import record_batch
     from mattwin.discovery.loop.next import NextReport, Suggestion
 
-    known = {f.name for f in fields(CampaignConfig)}
-    cfg = CampaignConfig(**_coerce({k: v for k, v in camp.config.items() if k in known}))
+    cfg = CampaignConfig.from_stored(camp.config)
     if cfg.escalate is None:
         cfg = cfg.replace(escalate=EscalateConfig())
     assert cfg.escalate is not None

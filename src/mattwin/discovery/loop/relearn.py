@@ -23,7 +23,7 @@ from typing import Any
 from mattwin.analysis.calibration import calibration_version
 from mattwin.discovery.calibrate import engine_label, fit_engine_calibration
 from mattwin.discovery.calibration_set import computed_compounds
-from mattwin.discovery.config import CampaignConfig, _coerce
+from mattwin.discovery.config import CampaignConfig
 from mattwin.discovery.lab_points import all_points
 from mattwin.discovery.loop.next import MEASURED, StoredCampaign, load_campaign, match_measurements
 from mattwin.store.calibrations import load_calibration
@@ -45,11 +45,6 @@ class Relearned:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _config(camp: StoredCampaign) -> CampaignConfig:
-    known = {f.name for f in fields(CampaignConfig)}
-    return CampaignConfig(**_coerce({k: v for k, v in camp.config.items() if k in known}))
-
-
 def judged_with(camp: StoredCampaign) -> str | None:
     """The calibration the campaign's stored result was judged with (None: raw energies)."""
     for c in camp.candidates():
@@ -61,7 +56,7 @@ def relearn(camp: StoredCampaign, store: Store) -> tuple[StoredCampaign, Relearn
     """Refit the engine's calibration when the lab's measurements change it and re-judge the campaign
     with it (see the module docstring); the campaign as stored afterwards."""
     before = judged_with(camp)
-    cfg = _config(camp)
+    cfg = CampaignConfig.from_stored(camp.config)
     if cfg.calibration != "default":
         return camp, Relearned(before, before, False, False, f"campaign uses calibration {cfg.calibration}")
     if not computed_compounds(cfg.engine):
