@@ -36,7 +36,7 @@ from mattwin.errors import MattwinError
 __all__ = [
     "TEMPERATURE",
     "Proposer",
-    "campaign_results",
+    "campaign_candidates",
     "features",
     "known_compound_data",
     "train_proposer",
@@ -140,15 +140,24 @@ def known_compound_data() -> tuple[Example, ...]:
     return tuple(sorted(out, key=lambda x: x.formula))
 
 
-def campaign_results(store: Any, exclude_campaign: str | None = None) -> list[tuple[str, str]]:
-    """(campaign id, result JSON text) of every finished campaign of the store but ``exclude_campaign``."""
+def campaign_candidates(store: Any, exclude_campaign: str | None = None) -> list[tuple[str, list[Any]]]:
+    """(campaign id, its result's candidate rows) of every finished campaign of the store but
+    ``exclude_campaign`` (a result that does not parse is passed over)."""
     from sqlalchemy import select
 
     from mattwin.store import schema
 
     with store.engine.connect() as conn:
         rows = conn.execute(select(schema.campaigns.c.id, schema.campaigns.c.result)).fetchall()
-    return [(cid, result) for cid, result in rows if result and cid != exclude_campaign]
+    out = []
+    for cid, result in rows:
+        if not result or cid == exclude_campaign:
+            continue
+        try:
+            out.append((cid, list(json.loads(result).get("candidates", []))))
+        except (ValueError, AttributeError):
+            continue
+    return out
 
 
 def store_data(store: Any, exclude_campaign: str | None = None) -> list[Example]:
@@ -156,11 +165,7 @@ def store_data(store: Any, exclude_campaign: str | None = None) -> list[Example]
     those of ``exclude_campaign`` left out (a campaign does not learn from its own earlier run)."""
     seen: set[str] = set()
     out = []
-    for cid, result in campaign_results(store, exclude_campaign):
-        try:
-            cands = json.loads(result).get("candidates", [])
-        except (ValueError, AttributeError):
-            continue
+    for cid, cands in campaign_candidates(store, exclude_campaign):
         for c in cands:
             key = c.get("candidate_id") or f"{cid}:{c.get('formula')}:{c.get('origin')}"
             if c.get("status") != "ok" or c.get("e_hull") is None or key in seen:

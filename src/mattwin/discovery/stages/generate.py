@@ -3,7 +3,6 @@ when generated before, else proposed now and stored)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -41,15 +40,11 @@ def screened_structures(
 ) -> list[Any]:
     """The structures (as generated) of the candidates that finished campaigns of the store (but
     ``exclude_campaign``) relaxed inside the chemical space of ``elements``."""
-    from mattwin.discovery.proposer import campaign_results
+    from mattwin.discovery.proposer import campaign_candidates
 
     space = set(elements)
     ids: dict[str, None] = {}
-    for _, result in campaign_results(store, exclude_campaign):
-        try:
-            cands = json.loads(result).get("candidates", [])
-        except (ValueError, AttributeError):
-            continue
+    for _, cands in campaign_candidates(store, exclude_campaign):
         for c in cands:
             mid = c.get("candidate_id")
             if mid and c.get("formula") and {e.symbol for e in Composition(c["formula"]).elements} <= space:
