@@ -125,6 +125,14 @@ def discover(
             help="order the proposals with the proposer retrained on the store (default: off)",
         ),
     ] = None,
+    evolution: Annotated[
+        float | None,
+        typer.Option(
+            "--evolution",
+            help="share of the budget (0-0.9) for the evolutionary search of the best compositions "
+            "(default 0: off)",
+        ),
+    ] = None,
     calibration: Annotated[
         str | None,
         typer.Option("--calibration", help="default (the engine's newest fit), none (raw) or ENGINE@VERSION"),
@@ -171,6 +179,7 @@ def discover(
         name=name,
         seed=seed,
         learned=learned,
+        evolution=evolution,
         calibration=calibration,
         fmax=fmax,
         max_steps=steps,

@@ -22,6 +22,10 @@ _SECTIONS = ("campaign", "generate", "screen", "judge", "rank", "synthesize")
 GENERATOR_VERSION = "propose-4"
 #: the ``[synthesize]`` settings (not part of the campaign id)
 SYNTHESIZE_KEYS = ("temperature_K", "phonons_top", "routes_top", "phonon_tolerance_THz")
+#: ``[generate] evolution``: the largest share of the budget the evolutionary search may take, and the
+#: fewest relaxations it needs (a population of 2 and one generation of 2)
+MAX_EVOLUTION_SHARE = 0.9
+MIN_EVOLUTION_RELAXATIONS = 4
 #: candidate properties a campaign can rank the near-stable candidates by
 TARGET_FIELDS = ("volume_per_atom", "density", "formation_energy_per_atom", "e_hull")
 
@@ -74,9 +78,24 @@ class CampaignConfig:
     #: ``[generate]``: leave out the candidates other finished campaigns of the store relaxed (the next
     #: round of a search proposes what has not been tried)
     skip_screened: bool = False
+    #: ``[generate]``: the share (0..0.9) of the budget's relaxations given to the evolutionary search
+    #: (:mod:`mattwin.discovery.evolution`) of the best-scored compositions, after the substitution and
+    #: random candidates; its best distinct structures become candidates (method "evolution"). 0: off
+    evolution: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
+        if not 0 <= self.evolution <= MAX_EVOLUTION_SHARE:
+            raise CampaignError(
+                f"campaign: evolution = {self.evolution} must be a share of the budget from 0 (off) to "
+                f"{MAX_EVOLUTION_SHARE}, e.g. evolution = 0.25"
+            )
+        if self.evolution > 0 and self.evolution_relaxations < MIN_EVOLUTION_RELAXATIONS:
+            raise CampaignError(
+                f"campaign: evolution = {self.evolution} of budget = {self.budget} is "
+                f"{self.evolution_relaxations} relaxations, too few for an evolutionary search (needs "
+                f"{MIN_EVOLUTION_RELAXATIONS}); raise the budget or the evolution share"
+            )
         if not 300 <= self.temperature_K <= 2000:
             raise CampaignError(
                 f"campaign: temperature_K = {self.temperature_K} K is outside 300-2000 K "
@@ -115,6 +134,12 @@ class CampaignConfig:
                 )
 
     @property
+    def evolution_relaxations(self) -> int:
+        """The relaxations of the budget the evolutionary search spends (``budget * evolution``,
+        rounded down)."""
+        return math.floor(self.budget * self.evolution + 1e-9)
+
+    @property
     def campaign_id(self) -> str:
         """Hash of everything that changes the candidates or their results (not the name, not the
         calibration: calibrating is post-processing and recomputes nothing)."""
@@ -126,6 +151,8 @@ class CampaignConfig:
             d.pop(key)
         d.pop("escalate")
         d.pop("stages")
+        if not self.evolution:  # campaigns from before the option keep their ids
+            d.pop("evolution")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
@@ -138,6 +165,9 @@ class CampaignConfig:
             if k in ("elements", "max_atoms", "budget", "compositions", "n_random", "seed")
         }
         d["learned"], d["skip_screened"] = self.learned, self.skip_screened
+        if self.evolution:  # the search relaxes: its candidates depend on the engine and its settings
+            d["evolution"] = self.evolution
+            d.update(engine=self.engine, fmax=self.fmax, max_steps=self.max_steps)
         d["generator"] = GENERATOR_VERSION
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -244,6 +274,7 @@ _TYPES: dict[str, type] = {
     "phonons_top": Integral,
     "routes_top": Integral,
     "phonon_tolerance_THz": Real,
+    "evolution": Real,
 }
 
 
