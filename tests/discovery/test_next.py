@@ -178,8 +178,8 @@ def test_cli_json_and_bad_input(tmp_path):
 
 def test_target_without_a_lab_measurement_is_refused(tmp_path):
     store = Store(str(tiny_db(tmp_path)))
-    camp = _with_targets(load_campaign("lina", store), ["volume_per_atom:max"])
-    with pytest.raises(CampaignError, match="target 'volume_per_atom:max' has no lab measurement"):
+    camp = _with_targets(load_campaign("lina", store), ["synthesizability:max"])
+    with pytest.raises(CampaignError, match="target 'synthesizability:max' has no lab measurement"):
         suggest_lab(camp, store)
     with pytest.raises(CampaignError, match="--for 'dft' is not one of lab, compute"):
         next_experiments("lina", mode="dft", store=store)

@@ -18,14 +18,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from botorch.acquisition import qUpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.acquisition.multi_objective.objective import WeightedMCMultiOutputObjective
 from botorch.acquisition.objective import LinearMCObjective
 from botorch.models import SingleTaskGP
+from botorch.models.model import Model
+from botorch.posteriors.gpytorch import GPyTorchPosterior
 from botorch.sampling import SobolQMCNormalSampler
+from gpytorch.distributions import MultitaskMultivariateNormal, MultivariateNormal
 from scipy.stats import norm
 
 _GH_X, _GH_W = np.polynomial.hermite.hermgauss(24)
@@ -137,3 +143,106 @@ def target_batch(
         picked.append((remaining[j], float(score[j])))
         remaining.pop(j)
     return picked
+
+
+class PoolPosterior(Model):  # type: ignore[misc]
+    """Independent Gaussian posteriors of ``m`` objectives over a discrete pool, as a BoTorch model
+    whose input is a candidate's pool index (one column). Each objective has its own surrogate with its
+    own inputs (its prior mean and σ are columns of them), so the objectives cannot share one
+    ``ModelListGP``; their posteriors over the pool are exact and are all an acquisition needs."""
+
+    def __init__(self, means: Sequence[np.ndarray], covs: Sequence[np.ndarray]) -> None:
+        super().__init__()
+        self._mu = torch.tensor(np.stack([np.asarray(m, float) for m in means], -1), dtype=torch.float64)
+        self._cov = [torch.tensor(np.asarray(c, float), dtype=torch.float64) for c in covs]
+
+    @property
+    def num_outputs(self) -> int:
+        return int(self._mu.shape[-1])
+
+    @property
+    def batch_shape(self) -> torch.Size:
+        return torch.Size([])
+
+    def posterior(  # type: ignore[override]
+        self,
+        X: torch.Tensor,
+        output_indices: list[int] | None = None,
+        observation_noise: bool = False,
+        posterior_transform: Any = None,
+        **kwargs: Any,
+    ) -> GPyTorchPosterior:
+        idx = X[..., 0].round().long()
+        q = idx.shape[-1]
+        mvns = []
+        for k, c in enumerate(self._cov):
+            mean = self._mu[..., k][idx]
+            cov = c[idx.unsqueeze(-1), idx.unsqueeze(-2)]
+            jitter = 1e-9 * (1.0 + torch.diagonal(c).mean())
+            mvns.append(MultivariateNormal(mean, cov + jitter * torch.eye(q, dtype=torch.float64)))
+        post = GPyTorchPosterior(MultitaskMultivariateNormal.from_independent_mvns(mvns))
+        return posterior_transform(post) if posterior_transform is not None else post
+
+
+def pareto_batch(
+    means: Sequence[np.ndarray],
+    covs: Sequence[np.ndarray],
+    maximize: Sequence[bool],
+    observed: Sequence[int],
+    q: int,
+    log_feasible: np.ndarray,
+    allowed: Sequence[int],
+    samples: int = 128,
+) -> list[tuple[int, float]]:
+    """Greedy batch of ``q`` pool indices maximising BoTorch's ``qLogNoisyExpectedHypervolumeImprovement``
+    over the objectives (posterior ``means`` (n,) and ``covs`` (n, n) per objective, ``maximize`` per
+    objective) + log P(feasible); each pick with its value (log hypervolume improvement, in the log of
+    the objectives' units multiplied, plus the log feasibility). The reference point is the worst
+    posterior mean over the pool minus 10 % of the means' range in each objective; the baseline (the
+    noisy incumbent front) is the ``observed`` candidates (the reference point when none is)."""
+    sign = np.array([1.0 if m else -1.0 for m in maximize])
+    y = np.stack([np.asarray(m, float) for m in means], -1) * sign
+    span = np.maximum(y.max(0) - y.min(0), 1e-9)
+    ref = y.min(0) - 0.1 * span
+    n = len(means[0])
+    # with nothing measured the baseline is the reference point itself (a virtual pool member n, known
+    # exactly), so the first batch is scored by its expected hypervolume above the reference point
+    virt_means = [np.append(np.asarray(m, float), r * s) for m, r, s in zip(means, ref, sign, strict=True)]
+    virt_covs = []
+    for c in covs:
+        padded = np.zeros((n + 1, n + 1))
+        padded[:n, :n] = c
+        virt_covs.append(padded)
+    model = PoolPosterior(virt_means, virt_covs)
+    objective = WeightedMCMultiOutputObjective(torch.tensor(sign, dtype=torch.float64))
+    x_pool = torch.arange(n + 1, dtype=torch.float64).unsqueeze(-1)
+    baseline = x_pool[list(observed)] if len(observed) else x_pool[[n]]
+    picked: list[tuple[int, float]] = []
+    remaining = list(allowed)
+    for _ in range(min(q, len(remaining))):
+        pending = x_pool[[i for i, _ in picked]] if picked else None
+        acq = qLogNoisyExpectedHypervolumeImprovement(
+            model,
+            ref_point=ref.tolist(),
+            X_baseline=baseline,
+            sampler=SobolQMCNormalSampler(sample_shape=torch.Size([samples]), seed=0),
+            objective=objective,
+            X_pending=pending,
+            prune_baseline=False,
+            cache_root=False,
+        )
+        with torch.no_grad():
+            vals = acq(x_pool[remaining].unsqueeze(1)).numpy().astype(float)
+        score = vals + log_feasible[remaining]
+        j = int(np.argmax(score))
+        picked.append((remaining[j], float(score[j])))
+        remaining.pop(j)
+    return picked
+
+
+def non_dominated(y: np.ndarray) -> np.ndarray:
+    """Mask of the rows of ``y`` (n, m; every column maximised) that no other row dominates."""
+    y = np.asarray(y, float)
+    ge = np.all(y[None, :, :] >= y[:, None, :], axis=-1)  # ge[i, j]: j at least as good as i everywhere
+    gt = np.any(y[None, :, :] > y[:, None, :], axis=-1)
+    return np.asarray(~np.any(ge & gt, axis=1))

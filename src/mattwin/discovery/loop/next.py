@@ -7,6 +7,15 @@ or ``e_hull``, min or max) the batch maximises qLogNEI times P(stable) (and the 
 where the campaign has one); with none (the demo) it is the batch that most reduces the expected
 entropy of the stable/unstable classification (:mod:`mattwin.discovery.loop.acquisition`). Every batch
 is stored with its time stamp and the measurements it saw (:mod:`mattwin.discovery.loop.history`).
+
+With two or more targets each target has its own surrogate: the formation energy and E_hull as above;
+the volume per atom and the density one GP of ln(volume per atom), prior mean the relaxed volume and
+prior σ the engine's volume error measured against the reference library's experimental structures,
+conditioned on measured lattice parameters (:mod:`mattwin.discovery.loop.objectives`; ln density =
+ln(mass per atom) - ln volume). The batch maximises BoTorch's qLogNEHVI over the targets times
+P(stable) (x synthesizability) (:func:`mattwin.discovery.loop.acquisition.pareto_batch`), and each
+suggestion's action is the measurement (calorimetry or XRD) of the objective in which the candidate is
+the most uncertain, in units of the spread of that objective's posterior means over the pool.
 """
 
 from __future__ import annotations
@@ -18,12 +27,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pymatgen.core import Composition
+from pymatgen.core import Composition, Structure
 from sqlalchemy import select
 
 from mattwin.discovery.config import CampaignConfig
-from mattwin.discovery.loop.acquisition import binary_entropy, p_stable, stability_batch, target_batch
+from mattwin.discovery.loop.acquisition import (
+    binary_entropy,
+    p_stable,
+    pareto_batch,
+    stability_batch,
+    target_batch,
+)
 from mattwin.discovery.loop.history import record_batch
+from mattwin.discovery.loop.objectives import log_volume_from_lattice, volume_error
 from mattwin.discovery.loop.surrogate import (
     DEFAULT_SIGMA,
     Pool,
@@ -38,9 +54,21 @@ from mattwin.lab import Measurement
 from mattwin.store import schema
 from mattwin.store.store import Store
 
-#: campaign targets a lab measurement informs: both through the formation enthalpy
-LAB_TARGETS = ("formation_energy_per_atom", "e_hull")
+#: campaign targets a lab measurement informs, and the measured property that informs each
+LAB_TARGETS = ("formation_energy_per_atom", "e_hull", "volume_per_atom", "density")
+INFORMED_BY = {
+    "formation_energy_per_atom": "formation_enthalpy",
+    "e_hull": "formation_enthalpy",
+    "volume_per_atom": "lattice_parameter",
+    "density": "lattice_parameter",
+}
+#: targets that a single-target campaign plans (qLogNEI); the others need a second target
+SINGLE_TARGETS = ("formation_energy_per_atom", "e_hull")
 MEASURED = "formation_enthalpy"
+ACTIONS = {
+    "formation_enthalpy": "measure formation enthalpy of {f} (calorimetry)",
+    "lattice_parameter": "measure lattice parameter of {f} (XRD)",
+}
 
 
 @dataclass(frozen=True)
@@ -87,10 +115,12 @@ def load_campaign(ref: str | Path, store: Store) -> StoredCampaign:
     return StoredCampaign(row.id, row.name, json.loads(row.config), json.loads(row.result))
 
 
-def match_measurements(camp: StoredCampaign, measurements: list[Measurement]) -> dict[int, Measurement]:
-    """Candidate index -> its newest formation-enthalpy measurement. A measurement names a candidate by
-    material id, or by formula: then it is the candidate of that formula with the lowest predicted
-    formation energy (the polymorph a synthesis most likely made)."""
+def match_measurements(
+    camp: StoredCampaign, measurements: list[Measurement], prop: str = MEASURED
+) -> dict[int, Measurement]:
+    """Candidate index -> its newest measurement of ``prop`` (default the formation enthalpy). A
+    measurement names a candidate by material id, or by formula: then it is the candidate of that
+    formula with the lowest predicted formation energy (the polymorph a synthesis most likely made)."""
     cands = camp.candidates()
     by_id = {c["candidate_id"]: i for i, c in enumerate(cands)}
     by_formula: dict[str, int] = {}
@@ -100,7 +130,7 @@ def match_measurements(camp: StoredCampaign, measurements: list[Measurement]) ->
             by_formula[c["formula"]] = i
     out: dict[int, Measurement] = {}
     for m in measurements:
-        if m.property != MEASURED:
+        if m.property != prop:
             continue
         k = by_id.get(m.material_id or "", by_formula.get(Composition(m.formula).reduced_formula))
         if k is not None:
@@ -177,15 +207,28 @@ def _pool(cands: list[dict[str, Any]]) -> tuple[Pool, np.ndarray, np.ndarray, np
 
 
 def _targets(camp: StoredCampaign) -> list[tuple[str, bool]]:
-    out = []
-    for t in camp.config.get("targets", []):
+    out: list[tuple[str, bool]] = []
+    targets = list(camp.config.get("targets", []))
+    for t in targets:
         name, _, goal = t.partition(":")
         if name not in LAB_TARGETS:
             raise CampaignError(
                 f"campaign {camp.name}: target {t!r} has no lab measurement that informs it; "
-                f"`mattwin next --for lab` handles {', '.join(LAB_TARGETS)} (formation enthalpy)"
+                "`mattwin next --for lab` handles formation_energy_per_atom, e_hull (formation enthalpy), "
+                "volume_per_atom, density (lattice parameter)"
+            )
+        if name in {n for n, _ in out}:
+            raise CampaignError(
+                f"campaign {camp.name}: target {name} is named twice ({', '.join(targets)}); "
+                "give each property once, with :min or :max"
             )
         out.append((name, goal == "max"))
+    if len(out) == 1 and out[0][0] not in SINGLE_TARGETS:
+        raise CampaignError(
+            f"campaign {camp.name}: target {targets[0]!r} alone is not planned by `mattwin next --for lab` "
+            f"(one target: {', '.join(SINGLE_TARGETS)}); add a second target (e.g. "
+            "formation_energy_per_atom:min) for a Pareto (qNEHVI) plan"
+        )
     return out
 
 
@@ -215,7 +258,11 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
     p = p_stable(e_post, sd_post, camp.threshold)
     allowed = [i for i, c in enumerate(cands) if not c.get("duplicate_of")]
     noise = np.full(len(cands), 0.02)
-    if targets:
+    multi: _MultiPlan | None = None
+    if len(targets) >= 2:
+        multi = _multi_target(camp, store, cands, targets, pool, (mu_f, cov_f), e_prior, (idx, y, unc), p, n)
+        picks, acq, reasons = multi.picks, multi.label, multi.reasons
+    elif targets:
         name, maximize = targets[0]
         feasible = np.log(np.clip(p, 1e-6, 1.0)) + np.log(_synthesizability(cands))
         tpool, tmodel, tmu, tvar = pool, fmodel, mu_f, np.maximum(np.diag(cov_f), 1e-12)
@@ -249,7 +296,7 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
         Suggestion(
             candidate_id=cands[i]["candidate_id"],
             formula=cands[i]["formula"],
-            action=f"measure formation enthalpy of {cands[i]['formula']} (calorimetry)",
+            action=ACTIONS[multi.measure[i] if multi else MEASURED].format(f=cands[i]["formula"]),
             acquisition=float(v),
             reason=reasons[i],
             rank=rank[i],
@@ -267,12 +314,14 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
             "e_hull": float(e_post[i]),
             "formation_energy_per_atom": float(mu_f[i]),
             "measured": i in matched,
+            **({"objectives": multi.posterior(i), "measured_lattice": i in multi.lattice} if multi else {}),
         }
         for i in order
     ]
-    basis = {"measurements": sorted(m.content_key() for m in matched.values()), "n": n}
+    seen = list(matched.values()) + (list(multi.lattice.values()) if multi else [])
+    basis = {"measurements": sorted(m.content_key() for m in seen), "n": n}
     created = record_batch(store, camp.campaign_id, "lab", acq, [s.to_dict() for s in sugg], basis)
-    return NextReport(camp.name, camp.campaign_id, "lab", acq, sugg, len(matched), created, ranking)
+    return NextReport(camp.name, camp.campaign_id, "lab", acq, sugg, len(seen), created, ranking)
 
 
 def stability_batch_posterior(
@@ -305,3 +354,191 @@ def _synth_value(c: dict[str, Any]) -> float | None:
 def _synthesizability(cands: list[dict[str, Any]]) -> np.ndarray:
     """The candidates' synthesizability scores in (0, 1] (1 where none is known)."""
     return np.array([np.clip(_synth_value(c) or 1.0, 1e-6, 1.0) for c in cands])
+
+
+@dataclass
+class _Objective:
+    """One target's posterior over the pool in the surrogate's units, and how to print it."""
+
+    name: str
+    maximize: bool
+    mean: np.ndarray
+    cov: np.ndarray
+    measure: str  # the lab property that informs it
+    show: Any  # (mean, sd) in the surrogate's units -> text in the property's units
+    values: Any  # (mean, sd) -> (value, sd) in the property's units
+
+
+@dataclass
+class _MultiPlan:
+    picks: list[tuple[int, float]]
+    label: str
+    reasons: dict[int, str]
+    measure: dict[int, str]
+    objectives: list[_Objective]
+    lattice: dict[int, Measurement]
+
+    def posterior(self, i: int) -> dict[str, list[float]]:
+        """Each objective's posterior [mean, σ] of candidate i in the property's unit."""
+        out = {}
+        for o in self.objectives:
+            v, s = o.values(o.mean[i], np.sqrt(max(o.cov[i, i], 0.0)))
+            out[o.name] = [float(v), float(s)]
+        return out
+
+
+def relaxed_structure(store: Store, cand: dict[str, Any]) -> Structure | None:
+    """The candidate's relaxed structure: its stored relaxation whose volume per atom is the
+    campaign's (the result keeps no structures); None when the store has none."""
+    if cand.get("structure"):
+        return Structure.from_dict(cand["structure"])
+    calcs = schema.calculations
+    q = select(calcs.c.result).where(
+        (calcs.c.material_id == cand["candidate_id"]) & (calcs.c.task == "relax") & (calcs.c.status == "done")
+    )
+    with store.engine.connect() as conn:
+        rows = [json.loads(r[0]) for r in conn.execute(q) if r[0]]
+    best, err = None, np.inf
+    for r in rows:
+        if "structure" not in r:
+            continue
+        st = Structure.from_dict(r["structure"])
+        d = abs(st.volume / len(st) - float(cand["volume_per_atom"]))
+        if d < err:
+            best, err = st, d
+    return best if err < 1e-3 * float(cand["volume_per_atom"]) else None
+
+
+def _mass_per_atom(formula: str) -> float:
+    """g/mol per atom."""
+    c = Composition(formula)
+    return float(c.weight) / c.num_atoms
+
+
+#: g/cm³ of one g/mol in one Å³ (1 / (N_A · 1e-24))
+_G_CM3 = 1.66053907
+
+
+def _multi_target(
+    camp: StoredCampaign,
+    store: Store,
+    cands: list[dict[str, Any]],
+    targets: list[tuple[str, bool]],
+    pool: Pool,
+    formation: tuple[np.ndarray, np.ndarray],
+    e_prior: np.ndarray,
+    measured: tuple[list[int], list[float], list[float]],
+    p: np.ndarray,
+    n: int,
+) -> _MultiPlan:
+    """qLogNEHVI over two or more targets (see the module docstring)."""
+    idx, y, unc = measured
+    mu_f, cov_f = formation
+    objectives: list[_Objective] = []
+    lattice: dict[int, Measurement] = {}
+    engine = str(camp.config.get("engine", "chgnet"))
+    verr = volume_error(engine)
+    log_v: tuple[np.ndarray, np.ndarray] | None = None
+    ln_v0 = np.log([float(c["volume_per_atom"]) for c in cands])
+    if any(t in ("volume_per_atom", "density") for t, _ in targets):
+        lattice = match_measurements(
+            camp, store.measurements(property="lattice_parameter"), "lattice_parameter"
+        )
+        lidx, ly, lunc = [], [], []
+        for i, m in sorted(lattice.items()):
+            st = relaxed_structure(store, cands[i])
+            if st is None:
+                continue
+            v, sd = log_volume_from_lattice(st, m.value, m.uncertainty, engine)
+            lidx.append(i)
+            ly.append(v)
+            lunc.append(sd)
+        vpool = Pool(pool.ids, pool.features, ln_v0, np.full(len(cands), verr.rms))
+        log_v = posterior(fit_surrogate(vpool, lidx, ly, lunc), vpool)
+    for name, maximize in targets:
+        if name == "formation_energy_per_atom":
+            objectives.append(
+                _Objective(
+                    name,
+                    maximize,
+                    mu_f,
+                    cov_f,
+                    "formation_enthalpy",
+                    lambda m, s: f"ΔHf {m:.3f} ± {s:.3f} eV/atom",
+                    lambda m, s: (m, s),
+                )
+            )
+        elif name == "e_hull":
+            shift = e_prior - pool.mean
+            tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma)
+            tmodel = fit_surrogate(tpool, idx, [v + shift[i] for v, i in zip(y, idx, strict=True)], unc)
+            tmu, tcov = posterior(tmodel, tpool)
+            objectives.append(
+                _Objective(
+                    name,
+                    maximize,
+                    tmu,
+                    tcov,
+                    "formation_enthalpy",
+                    lambda m, s: f"E_hull {m:.3f} ± {s:.3f} eV/atom",
+                    lambda m, s: (m, s),
+                )
+            )
+        else:
+            assert log_v is not None
+            lmu, lcov = log_v
+            if name == "volume_per_atom":
+                objectives.append(
+                    _Objective(
+                        name,
+                        maximize,
+                        lmu,
+                        lcov,
+                        "lattice_parameter",
+                        lambda m, s: f"volume {np.exp(m):.2f} ± {np.exp(m) * s:.2f} Å³/atom",
+                        lambda m, s: (np.exp(m), np.exp(m) * s),
+                    )
+                )
+            else:  # ln density = ln(mass per atom) - ln volume
+                ln_m = np.log([_mass_per_atom(c["formula"]) * _G_CM3 for c in cands])
+                objectives.append(
+                    _Objective(
+                        name,
+                        maximize,
+                        ln_m - lmu,
+                        lcov,
+                        "lattice_parameter",
+                        lambda m, s: f"density {np.exp(m):.3f} ± {np.exp(m) * s:.3f} g/cm³",
+                        lambda m, s: (np.exp(m), np.exp(m) * s),
+                    )
+                )
+    allowed = [i for i, c in enumerate(cands) if not c.get("duplicate_of")]
+    observed = sorted(set(idx) | set(lattice))
+    feasible = np.log(np.clip(p, 1e-6, 1.0)) + np.log(_synthesizability(cands))
+    picks = pareto_batch(
+        [o.mean for o in objectives],
+        [o.cov for o in objectives],
+        [o.maximize for o in objectives],
+        observed,
+        n,
+        feasible,
+        allowed,
+    )
+    # the measurement that helps most: the objective where the candidate is the most uncertain, in units
+    # of the spread of that objective's posterior means over the pool (the scale of the Pareto front)
+    scale = {o.name: max(float(np.std(o.mean)), 1e-9) for o in objectives}
+    measure: dict[int, str] = {}
+    reasons: dict[int, str] = {}
+    names = ", ".join(f"{t}:{'max' if m else 'min'}" for t, m in targets)
+    for i, _ in picks:
+        rel = {o.name: float(np.sqrt(max(o.cov[i, i], 0.0))) / scale[o.name] for o in objectives}
+        best = max(objectives, key=lambda o: rel[o.name])
+        measure[i] = best.measure
+        parts = [o.show(o.mean[i], np.sqrt(max(o.cov[i, i], 0.0))) for o in objectives]
+        reasons[i] = (
+            f"Pareto over {names}: " + ", ".join(parts) + f", P(stable) {p[i]:.2f}; "
+            f"most uncertain in {best.name} (σ {rel[best.name]:.2f} of the pool's spread)"
+            + (f"; volume prior σ: {verr.describe()}" if best.measure == "lattice_parameter" else "")
+        )
+    label = "qLogNEHVI x P(stable)" + (" x synthesizability" if _has_synth(cands) else "")
+    return _MultiPlan(picks, label, reasons, measure, objectives, lattice)
