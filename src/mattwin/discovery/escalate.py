@@ -27,8 +27,13 @@ done has a *value*: the expected number of candidates that would enter or leave 
   natural occupation between 0.1 and 1.9, or a CCSD that does not converge) also widens its E_hull σ
   in quadrature by :data:`MR_SIGMA_PER_TM` eV per transition-metal atom, spread over the cell's
   atoms. The 3d-metal thresholds of Jiang et al. 2012 (T1 0.05, D1 0.15) are reported beside them.
-  The diagnostics are closed-shell: a d0 or d10 site runs; an open d shell (d1-d9 at the formal
-  oxidation state) is said and not run.
+  A d0 or d10 site (at the formal oxidation state: the structure's own, else pymatgen's guess) runs
+  that closed-shell path; an open d shell (d1-d9) is cut in its high-spin state (2S+1 = n + 1 unpaired
+  up to d5, 11 - n beyond, :func:`high_spin_multiplicity`, said in the ladder) and gets the open-shell
+  diagnostics of :mod:`mattwin.tasks.correlation_open` at :data:`CORRELATION_OPEN_SHELL` level: UHF
+  <S²> against S(S+1), UHF natural orbitals (Pulay & Hamilton 1988) and UMP2 natural occupations
+  (Gordon et al. 1999; one between 0.1 and 1.9 besides the singly occupied ones: ``multireference``,
+  with the same σ widening). A mixed-valence site (a non-integer d count) is said and not run.
 
 Each step runs the option with the largest value per predicted second (:mod:`mattwin.discovery.cost`,
 learned from the store's timings) that the budget and the rung's cap still allow, until no option has
@@ -84,6 +89,9 @@ MR_SIGMA_PER_TM = 0.1
 #: the thresholds proposed for 3d transition-metal species (Jiang, DeYonker & Wilson, J. Chem. Theory
 #: Comput. 8, 460 (2012)); reported beside the main-group ones the verdict uses
 TM_T1_LIMIT, TM_D1_LIMIT = 0.05, 0.15
+#: an open-shell cluster's correlated check: UMP2 natural occupations with the UHF <S²> and natural
+#: orbitals (``ump2``; seconds), not ROHF-UCCSD (``uccsd``; ~20 min for an FeO6 cluster in def2-SVP here)
+CORRELATION_OPEN_SHELL = "ump2"
 _Z = norm.ppf((np.arange(8) + 0.5) / 8)
 
 Progress = Callable[[str, int, int, str], None]
@@ -402,6 +410,26 @@ def _tm_site(st: Structure) -> int | None:
     return next((k for k, site in enumerate(st) if site.specie.is_transition_metal), None)
 
 
+def high_spin_multiplicity(d: int) -> int:
+    """2S+1 of a d^n ion in its high-spin state (Hund's rule; also the weak-field octahedral and
+    tetrahedral ground state): n unpaired electrons up to d5, 10 - n beyond."""
+    return (d if d <= 5 else 10 - d) + 1
+
+
+def _assigned_oxidation_states(st: Structure) -> dict[str, float]:
+    """Per-element oxidation states the structure carries (every site decorated, one value per
+    element), else {}."""
+    q: dict[str, set[float]] = {}
+    for site in st:
+        ox = getattr(site.specie, "oxi_state", None)
+        if ox is None:
+            return {}
+        q.setdefault(site.specie.symbol, set()).add(float(ox))
+    if any(len(v) != 1 for v in q.values()) or all(next(iter(v)) == 0 for v in q.values()):
+        return {}
+    return {e: next(iter(v)) for e, v in q.items()}
+
+
 def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
     """(the embedded cluster Molecule around the candidate's first transition-metal site, a description),
     or (None, why it cannot be diagnosed)."""
@@ -411,7 +439,7 @@ def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
 
     from mattwin.errors import MattwinError
     from mattwin.materials.cluster import _oxidation_states, cut_cluster
-    from mattwin.materials.molecules import molecule_formula
+    from mattwin.materials.molecules import molecule_formula, with_charge_spin
 
     st = _structure(s.c[i])
     k = _tm_site(st)
@@ -421,7 +449,7 @@ def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
     else:
         metal = st[k].specie.symbol
         try:
-            q = _oxidation_states(st, None)
+            q = _assigned_oxidation_states(st) or _oxidation_states(st, None)
         except MattwinError:
             q = {}
         anions = {e for e, v in q.items() if v < 0}
@@ -429,32 +457,51 @@ def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
         d_count = (Element(metal).group - q.get(metal, 0.0)) if metal in q else None
         if not anions or not nbs:
             out = (None, f"{metal} site without formal anion neighbours (not an ionic solid): not run")
-        elif d_count is not None and abs(d_count - round(d_count)) > 1e-6:
+        elif d_count is None or abs(d_count - round(d_count)) > 1e-6 or not 0 <= d_count <= 10:
             out = (
                 None,
-                f"{metal}{q[metal]:+.3g} is mixed valence (average d{d_count:.3g}): no single closed-shell "
-                "site for the CCSD diagnostics; not run",
-            )
-        elif d_count is None or round(d_count) not in (0, 10):
-            out = (
-                None,
-                f"{metal}{q[metal]:+g} is an open d shell (d{d_count:g}): the closed-shell CCSD diagnostics "
-                "do not apply; not run",
+                f"{metal}{q.get(metal, 0.0):+.3g} is mixed valence (average d{d_count:.3g}): no single "
+                "site d count for the cluster; not run"
+                if d_count is not None
+                else f"{metal}: no formal oxidation state; not run",
             )
         else:
+            d = int(round(d_count))
+            mult = high_spin_multiplicity(d)
             radius = SHELL_FACTOR * min(n.nn_distance for n in nbs)
-            model = cut_cluster(st, center=k, radius=radius, capping="point_charges", embed_cells=EMBED_CELLS)
-            mol = model.molecule
+            model = cut_cluster(
+                st, center=k, radius=radius, capping="point_charges", embed_cells=EMBED_CELLS, charges=q
+            )
+            mol = with_charge_spin(model.molecule, int(model.molecule.charge), mult)
             shell = {e.symbol: int(n) for e, n in mol.composition.items() if e.symbol != metal}
+            spin = f"high-spin S = {(mult - 1) / 2:g}, 2S+1 = {mult}" if mult > 1 else "closed shell"
             out = (
                 mol,
                 f"[{molecule_formula(mol)}]"
                 f"{abs(int(mol.charge))}{'-' if mol.charge < 0 else '+'} cluster ({metal}{q[metal]:+g} "
-                f"d{int(round(d_count))}, shell {', '.join(f'{n} {e}' for e, n in shell.items())}, "
+                f"d{d}, {spin}, shell {', '.join(f'{n} {e}' for e, n in shell.items())}, "
                 f"{model.n_point_charges} point charges)",
             )
     s.clusters[i] = out
     return out
+
+
+def _open_shell_said(r: dict[str, Any], what: str, basis: str, n_unpaired: int) -> tuple[list[str], str]:
+    """(flags, what the rung says) for an open-shell cluster's diagnostics ``r``: UHF <S²> against
+    S(S+1), the UMP2 natural occupation furthest from 0/2 besides the singly occupied ones, T1/D1 when
+    UCCSD ran."""
+    from mattwin.tasks.correlation_open import split_somos
+
+    _, rest = split_somos(np.asarray(r["natural_occupations"], dtype=float), n_unpaired)
+    dev = float(np.max(np.minimum(rest, 2.0 - rest))) if rest.size else 0.0
+    flags = [
+        f"UHF <S²> = {r['s2_uhf']:.3f} (S(S+1) = {r['s2_exact']:g})",
+        f"UMP2 natural occupations within {dev:.3f} of 0 or 2 besides the {n_unpaired} singly occupied",
+    ]
+    if r.get("t1_diagnostic") is not None:
+        flags.append(f"open-shell T1 = {r['t1_diagnostic']:.3f}, D1 = {r['d1_diagnostic']:.3f}")
+    said = f"{what}, {r.get('method', 'UHF/UMP2')}/{basis}: {'; '.join(flags)}: {r['verdict']}"
+    return flags, said
 
 
 def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | None) -> dict[str, Any]:
@@ -467,7 +514,8 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
     c = s.c[i]
     basis = s.esc.correlation_basis.strip().lower()
     spec = engine_spec("ccsd", basis, True)
-    job = Job("correlation_diagnostics", mol, spec, {}, label=f"{c.formula} cluster")  # type: ignore[arg-type]
+    params = {"open_shell": CORRELATION_OPEN_SHELL} if mol.spin_multiplicity > 1 else {}
+    job = Job("correlation_diagnostics", mol, spec, params, label=f"{c.formula} cluster")  # type: ignore[arg-type]
     out = execute([job], store, execution)
     cost, n_cached = _book(s, store, out)
     o = out[0]
@@ -479,6 +527,9 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
         said = f"{what}: {flags[0]}: {verdict}"
     elif not (o.ok and o.result):
         return {"said": f"{what}: failed: {o.error}", "cost_s": cost, "keys": [o.key]}
+    elif mol.spin_multiplicity > 1:
+        verdict = r["verdict"]
+        flags, said = _open_shell_said(r, what, basis, mol.spin_multiplicity - 1)
     else:
         t1, d1, t2, verdict = r["t1_diagnostic"], r["d1_diagnostic"], r["max_t2_amplitude"], r["verdict"]
         flags = [
@@ -519,6 +570,10 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
         "d1_diagnostic": r.get("d1_diagnostic"),
         "max_t2_amplitude": r.get("max_t2_amplitude"),
         "natural_occupations": r.get("natural_occupations"),
+        "spin_multiplicity": int(mol.spin_multiplicity),
+        "method": r.get("method", "RHF/CCSD"),
+        "s2_uhf": r.get("s2_uhf"),
+        "s2_exact": r.get("s2_exact"),
         "verdict": verdict,
         "sigma_added_eV_atom": extra,
         "advice": r.get("advice") or o.error,

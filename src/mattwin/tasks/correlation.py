@@ -6,7 +6,10 @@ plain words and the active space to use otherwise).
 Thresholds: T1 > 0.02 (Lee & Taylor, Int. J. Quantum Chem. Symp. 23, 199 (1989)) and D1 > 0.05
 (Janssen & Nielsen, Chem. Phys. Lett. 290, 423 (1998)) flag non-dynamic correlation in closed-shell
 CCSD; natural-orbital occupations between 0.02 and 1.98 mark strongly correlated orbitals, and any
-between 0.1 and 1.9 mean a multireference treatment is needed.
+between 0.1 and 1.9 mean a multireference treatment is needed (Gordon et al., J. Chem. Phys. 110,
+4199 (1999)). Open-shell molecules (multiplicity > 1) get the UHF-based diagnostics of
+:mod:`mattwin.tasks.correlation_open` (spin contamination, UHF natural orbitals, UMP2 natural
+occupations and, unless ``open_shell="ump2"``, the ROHF-UCCSD open-shell T1/D1/T2).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from mattwin.errors import ConvergenceError, EngineError
 from mattwin.materials.molecules import molecule_formula
 from mattwin.tasks.results import TaskResult
 
-TASK_VERSION = 1
+TASK_VERSION = 2  # 2: open-shell molecules run (UHF/UMP2/UCCSD diagnostics) instead of failing
 T1_LIMIT = 0.02
 D1_LIMIT = 0.05
 T2_LIMIT = 0.15
@@ -87,18 +90,28 @@ class DiagnosticsResult(TaskResult):
     """T1, D1 and largest |T2| of a CCSD in ``basis``; natural_occupations: CCSD natural-orbital
     occupations (0..2) of the orbitals nearest the Fermi level (highest occupied first), with
     ``noon_labels`` ("HOMO-1", "LUMO+2" ...); verdict: ``single-reference`` / ``caution`` /
-    ``multireference``; active_space: suggested (electrons, orbitals) or None; advice: plain words."""
+    ``multireference``; active_space: suggested (electrons, orbitals) or None; advice: plain words.
+
+    Open shells (``spin_multiplicity`` > 1): ``method`` says what ran (``UHF/UMP2`` or ``UHF/UMP2 +
+    ROHF-UCCSD``; T1/D1/T2 are None without UCCSD), natural_occupations are UMP2's, ``s2_uhf`` the UHF
+    <S²> beside ``s2_exact`` = S(S+1), ``uno_occupations`` the UHF natural-orbital occupations at the
+    same frontier; ``ccsd_correlation_hartree`` is then the UCCSD (or UMP2) correlation energy."""
 
     basis: str
-    t1_diagnostic: float
-    d1_diagnostic: float
-    max_t2_amplitude: float
+    t1_diagnostic: float | None
+    d1_diagnostic: float | None
+    max_t2_amplitude: float | None
     natural_occupations: list[float]
     noon_labels: list[str]
     verdict: str
     active_space: list[int] | None
     advice: str
     ccsd_correlation_hartree: float
+    method: str = "RHF/CCSD"
+    spin_multiplicity: int = 1
+    s2_uhf: float | None = None
+    s2_exact: float | None = None
+    uno_occupations: list[float] = field(default_factory=list)
 
 
 def _frontier(occ: np.ndarray, nocc_total: int, width: int = 8) -> tuple[list[float], list[str]]:
@@ -161,9 +174,13 @@ def judge(t1: float, d1: float, t2: float, occ: np.ndarray) -> tuple[str, list[i
     )
 
 
-def correlation_diagnostics(molecule: Molecule, engine: Engine, name: str = "") -> DiagnosticsResult:
+def correlation_diagnostics(
+    molecule: Molecule, engine: Engine, name: str = "", open_shell: str = "uccsd"
+) -> DiagnosticsResult:
     """CCSD in the engine's basis (RHF reference, frozen core as in the engine): T1/D1/T2
-    diagnostics and CCSD natural-orbital occupations, judged in plain words."""
+    diagnostics and CCSD natural-orbital occupations, judged in plain words. An open-shell molecule
+    gets the UHF-based diagnostics of :mod:`mattwin.tasks.correlation_open` (``open_shell``:
+    ``uccsd`` with the ROHF-UCCSD T1/D1/T2, or ``ump2``, the cheaper check without them)."""
     from dataclasses import replace
 
     from pyscf import cc
@@ -174,10 +191,10 @@ def correlation_diagnostics(molecule: Molecule, engine: Engine, name: str = "") 
     nm = _name(molecule, name)
     s = replace(eng.settings, method="ccsd", dispersion=None, active=None, basis=eng.bases[-1])
     pmol = build_mole(molecule, s.basis, (), s.max_memory_mb)
-    if pmol.spin != 0:
-        raise EngineError(f"{nm}: T1/D1 diagnostics are defined here for closed-shell (singlet) molecules")
     nfc = n_frozen(pmol, s)
     check_memory(s, pmol, nfc, nm)
+    if pmol.spin != 0:
+        return _open_shell(molecule, s, pmol, nfc, nm, open_shell)
     mf = run_scf(pmol, molecule, replace(s, method="hf"), nm)
     stage(f"CCSD diagnostics/{s.basis} on {nm}")
     mycc = cc.CCSD(mf, frozen=nfc or None)
@@ -205,6 +222,36 @@ def correlation_diagnostics(molecule: Molecule, engine: Engine, name: str = "") 
         active_space=active,
         advice=advice,
         ccsd_correlation_hartree=float(mycc.e_corr),
+    )
+
+
+def _open_shell(molecule: Molecule, s: Any, pmol: Any, nfc: int, nm: str, level: str) -> DiagnosticsResult:
+    from mattwin.tasks.correlation_open import judge_open_shell, open_shell_run
+
+    r = open_shell_run(molecule, s, pmol, nfc, nm, level)
+    n_unpaired = int(pmol.spin)
+    verdict, active, advice = judge_open_shell(
+        r["t1"], r["d1"], r["t2"], r["occ"], r["uno"], r["s2"], n_unpaired
+    )
+    noons, labels = _frontier(r["occ"], int(pmol.nelec[0]))
+    unos, _ = _frontier(r["uno"], int(pmol.nelec[0]))
+    spin = n_unpaired / 2
+    return DiagnosticsResult(
+        basis=s.basis,
+        t1_diagnostic=r["t1"],
+        d1_diagnostic=r["d1"],
+        max_t2_amplitude=r["t2"],
+        natural_occupations=noons,
+        noon_labels=labels,
+        verdict=verdict,
+        active_space=active,
+        advice=advice,
+        ccsd_correlation_hartree=r["e_corr"],
+        method=r["method"],
+        spin_multiplicity=n_unpaired + 1,
+        s2_uhf=round(r["s2"], 5),
+        s2_exact=spin * (spin + 1),
+        uno_occupations=unos,
     )
 
 
