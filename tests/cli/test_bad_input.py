@@ -136,6 +136,10 @@ INPUTS: dict[str, str | bytes] = {
     "section_value.toml": 'screen = 5\n[campaign]\nelements = ["Cu"]\n',
     "negative_fmax.toml": '[campaign]\nelements = ["Cu"]\n[screen]\nfmax = -0.05\n',
     "bad_target.toml": '[campaign]\nelements = ["Cu"]\n[rank]\ntargets = ["colour:max"]\n',
+    "two_targets.toml": (
+        '[campaign]\nelements = ["Li", "O"]\n[rank]\n'
+        'targets = ["formation_energy_per_atom:min", "colour:max"]\n'
+    ),
     "bad_evolution.toml": '[campaign]\nelements = ["Cu", "O"]\n[generate]\nevolution = 2.0\n',
     "afile": "a file, not a folder\n",
     **{f"{name}.csv": f"{_LAB_HEADER}\n{row},298,x,lab-1,2026-01-01\n" for name, row in _LAB_ROWS.items()},
@@ -410,6 +414,7 @@ CASES: list[Case] = [
     Case(PATHS, "next {d}/nosuch.toml", "nosuch.toml", "cannot read campaign file"),
     Case(SETTINGS, "next NOSUCH --n 0", "--n 0", "at least 1"),
     Case(UNKNOWN, "next NOSUCH --for nobody", "nobody", "not one of lab, compute"),
+    Case(CAMPAIGN, "next {d}/two_targets.toml", "colour:max", "not FIELD"),
     Case(PATHS, "serve --db {d}/nosuch.db", "nosuch.db", "no such database file"),
     Case(SETTINGS, "serve --db {eldb} --port 99999", "--port 99999", "between 1 and 65535"),
     Case(SETTINGS, "serve --db {eldb} --host 0.0.0.0", "0.0.0.0", "needs a token"),
