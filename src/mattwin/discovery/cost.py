@@ -40,10 +40,11 @@ PRIORS: dict[str, tuple[float, float]] = {
 }
 #: an open-shell molecule's correlation_diagnostics work, per electron, relative to the closed-shell
 #: CCSD's (t ~ w^4 under the prior): ``ump2`` (UHF, <S²>, UHF natural orbitals, UMP2 occupations) took
-#: 38 s for the embedded [FeO6]9- (Fe3+, 83 electrons, 115 def2-SVP functions) here, w = 0.78 x 83;
-#: ``uccsd`` (the same plus ROHF-UCCSD) ~70 s per UCCSD iteration for [FeO6]10-, about 20 iterations
-#: with the SCFs and integral transformation, w = 1.9 x 84 (~30 min)
-OPEN_SHELL_WORK = {"ump2": 0.78, "uccsd": 1.9}
+#: 16-18 s for the embedded [FeO6]10-/9- and [NiO6]10- clusters (83-86 electrons, ~115 def2-SVP
+#: functions) here, w = 0.62 x electrons; ``uccsd`` (the same plus ROHF-UCCSD) 70-150 s per UCCSD
+#: iteration for [FeO6]10- (load-dependent; not run to convergence, ~20 iterations assumed), w = 2.1 x
+#: electrons (~35 min)
+OPEN_SHELL_WORK = {"ump2": 0.62, "uccsd": 2.1}
 _SIGMA_LOGC, _SIGMA_B, _NOISE = 1.5, 0.3, 0.5
 
 

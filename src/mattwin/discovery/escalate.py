@@ -202,7 +202,9 @@ def _predict(
         mol, _ = _cluster(s, i)
         if mol is None:
             return 1.0  # nothing to compute: the rung only says why
-        return costs.seconds("correlation_diagnostics", work("correlation_diagnostics", mol, {}))
+        return costs.seconds(
+            "correlation_diagnostics", work("correlation_diagnostics", mol, _corr_params(mol))
+        )
     members = _others(s.config.engine)
     t = sum(costs.seconds("relax", len(st)) for _ in members)
     if not s.refs_relaxed:  # the first ensemble rung also relaxes the reference phases with the members
@@ -486,6 +488,11 @@ def _cluster(s: _Ladder, i: int) -> tuple[Any, str]:
     return out
 
 
+def _corr_params(mol: Any) -> dict[str, str]:
+    """The correlation_diagnostics job's parameters for cluster ``mol`` (its open-shell level)."""
+    return {"open_shell": CORRELATION_OPEN_SHELL} if mol.spin_multiplicity > 1 else {}
+
+
 def _open_shell_said(r: dict[str, Any], what: str, basis: str, n_unpaired: int) -> tuple[list[str], str]:
     """(flags, what the rung says) for an open-shell cluster's diagnostics ``r``: UHF <S²> against
     S(S+1), the UMP2 natural occupation furthest from 0/2 besides the singly occupied ones, T1/D1 when
@@ -514,8 +521,7 @@ def _run_correlation(s: _Ladder, i: int, store: Store, execution: Execution | No
     c = s.c[i]
     basis = s.esc.correlation_basis.strip().lower()
     spec = engine_spec("ccsd", basis, True)
-    params = {"open_shell": CORRELATION_OPEN_SHELL} if mol.spin_multiplicity > 1 else {}
-    job = Job("correlation_diagnostics", mol, spec, params, label=f"{c.formula} cluster")  # type: ignore[arg-type]
+    job = Job("correlation_diagnostics", mol, spec, _corr_params(mol), label=f"{c.formula} cluster")  # type: ignore[arg-type]
     out = execute([job], store, execution)
     cost, n_cached = _book(s, store, out)
     o = out[0]

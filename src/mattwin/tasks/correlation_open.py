@@ -41,17 +41,21 @@ from mattwin.errors import ConvergenceError, EngineError
 SPIN_CONTAMINATION = 0.1  # Δ<S²> / S(S+1) above this: a contaminated reference (Young 2001)
 UNO_FRACTIONAL = 0.02  # UHF natural occupations within this of 0 or 2 are inactive (Pulay & Hamilton 1988)
 OPEN_SHELL_LEVELS = ("uccsd", "ump2")
+#: SCF energy tolerance (Eh) of the diagnostics' UHF/ROHF: occupations and <S²> are needed to ~1e-3; a
+#: degenerate open shell (Fe2+ 5T2g) creeps at 1e-8..1e-9 for 100 DIIS cycles, reaches 1e-7 in ~10
+DIAG_CONV_TOL = 1e-7
 
 
 def _scf(kind: str, pmol: Any, mol: Molecule, s: Any, name: str) -> Any:
-    """Converged UHF or ROHF from the atomic-density guess (second-order retry, as run_scf)."""
+    """Converged UHF or ROHF from the atomic-density guess (to :data:`DIAG_CONV_TOL` at least;
+    second-order retry, as run_scf)."""
     from pyscf import scf
 
     from mattwin.engines.pyscf_run import _point_charges, stage
 
     stage(f"{kind} {s.basis} on {name} ({pmol.nao} basis functions, 2S={pmol.spin})")
     mf = _point_charges((scf.UHF if kind == "UHF" else scf.ROHF)(pmol), mol)
-    mf.init_guess, mf.conv_tol, mf.max_cycle = "atom", s.conv_tol, s.max_cycle
+    mf.init_guess, mf.conv_tol, mf.max_cycle = "atom", max(s.conv_tol, DIAG_CONV_TOL), s.max_cycle
     mf.kernel()
     if not mf.converged:
         mf = mf.newton()
