@@ -128,9 +128,12 @@ def correlate(
         console.print(f"  {k:<14} {v:.8f} Eh")
     if rep.diagnostics:
         d = rep.diagnostics
-        console.print(
-            f"  T1 {d.t1_diagnostic:.4f}   D1 {d.d1_diagnostic:.4f}   max|T2| {d.max_t2_amplitude:.3f}"
-        )
+        if d.s2_uhf is not None:
+            console.print(f"  {d.method}: UHF <S²> {d.s2_uhf:.4f} (exact S(S+1) = {d.s2_exact:g})")
+        if d.t1_diagnostic is not None and d.d1_diagnostic is not None and d.max_t2_amplitude is not None:
+            console.print(
+                f"  T1 {d.t1_diagnostic:.4f}   D1 {d.d1_diagnostic:.4f}   max|T2| {d.max_t2_amplitude:.3f}"
+            )
         occ = ", ".join(
             f"{lbl} {x:.3f}"
             for lbl, x in zip(d.noon_labels, d.natural_occupations, strict=True)
