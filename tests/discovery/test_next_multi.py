@@ -12,13 +12,14 @@ from pymatgen.core import Structure
 
 from mattwin.discovery.loop.acquisition import non_dominated, pareto_batch
 from mattwin.discovery.loop.history import history
-from mattwin.discovery.loop.next import load_campaign, relaxed_structure, suggest_lab
+from mattwin.discovery.loop.next import load_campaign, suggest_lab
 from mattwin.discovery.loop.objectives import (
     conventional_a,
     log_volume_from_lattice,
     volume_error,
     volume_pairs,
 )
+from mattwin.discovery.loop.pareto import relaxed_structure
 from mattwin.errors import CampaignError
 from mattwin.lab import Measurement
 from mattwin.store.store import Store

@@ -27,19 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pymatgen.core import Composition, Structure
+from pymatgen.core import Composition
 from sqlalchemy import select
 
 from mattwin.discovery.config import CampaignConfig
-from mattwin.discovery.loop.acquisition import (
-    binary_entropy,
-    p_stable,
-    pareto_batch,
-    stability_batch,
-    target_batch,
-)
+from mattwin.discovery.loop.acquisition import binary_entropy, p_stable, stability_batch, target_batch
 from mattwin.discovery.loop.history import record_batch
-from mattwin.discovery.loop.objectives import log_volume_from_lattice, volume_error
+from mattwin.discovery.loop.objectives import volume_error
+from mattwin.discovery.loop.pareto import (
+    Objective,
+    ParetoPlan,
+    log_volume_posterior,
+    plan,
+    volume_objective,
+)
 from mattwin.discovery.loop.surrogate import (
     DEFAULT_SIGMA,
     Pool,
@@ -258,10 +259,11 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
     p = p_stable(e_post, sd_post, camp.threshold)
     allowed = [i for i, c in enumerate(cands) if not c.get("duplicate_of")]
     noise = np.full(len(cands), 0.02)
-    multi: _MultiPlan | None = None
+    multi: ParetoPlan | None = None
     if len(targets) >= 2:
         multi = _multi_target(camp, store, cands, targets, pool, (mu_f, cov_f), e_prior, (idx, y, unc), p, n)
-        picks, acq, reasons = multi.picks, multi.label, multi.reasons
+        picks, reasons = multi.picks, multi.reasons
+        acq = "qLogNEHVI x P(stable)" + (" x synthesizability" if _has_synth(cands) else "")
     elif targets:
         name, maximize = targets[0]
         feasible = np.log(np.clip(p, 1e-6, 1.0)) + np.log(_synthesizability(cands))
@@ -356,69 +358,6 @@ def _synthesizability(cands: list[dict[str, Any]]) -> np.ndarray:
     return np.array([np.clip(_synth_value(c) or 1.0, 1e-6, 1.0) for c in cands])
 
 
-@dataclass
-class _Objective:
-    """One target's posterior over the pool in the surrogate's units, and how to print it."""
-
-    name: str
-    maximize: bool
-    mean: np.ndarray
-    cov: np.ndarray
-    measure: str  # the lab property that informs it
-    show: Any  # (mean, sd) in the surrogate's units -> text in the property's units
-    values: Any  # (mean, sd) -> (value, sd) in the property's units
-
-
-@dataclass
-class _MultiPlan:
-    picks: list[tuple[int, float]]
-    label: str
-    reasons: dict[int, str]
-    measure: dict[int, str]
-    objectives: list[_Objective]
-    lattice: dict[int, Measurement]
-
-    def posterior(self, i: int) -> dict[str, list[float]]:
-        """Each objective's posterior [mean, σ] of candidate i in the property's unit."""
-        out = {}
-        for o in self.objectives:
-            v, s = o.values(o.mean[i], np.sqrt(max(o.cov[i, i], 0.0)))
-            out[o.name] = [float(v), float(s)]
-        return out
-
-
-def relaxed_structure(store: Store, cand: dict[str, Any]) -> Structure | None:
-    """The candidate's relaxed structure: its stored relaxation whose volume per atom is the
-    campaign's (the result keeps no structures); None when the store has none."""
-    if cand.get("structure"):
-        return Structure.from_dict(cand["structure"])
-    calcs = schema.calculations
-    q = select(calcs.c.result).where(
-        (calcs.c.material_id == cand["candidate_id"]) & (calcs.c.task == "relax") & (calcs.c.status == "done")
-    )
-    with store.engine.connect() as conn:
-        rows = [json.loads(r[0]) for r in conn.execute(q) if r[0]]
-    best, err = None, np.inf
-    for r in rows:
-        if "structure" not in r:
-            continue
-        st = Structure.from_dict(r["structure"])
-        d = abs(st.volume / len(st) - float(cand["volume_per_atom"]))
-        if d < err:
-            best, err = st, d
-    return best if err < 1e-3 * float(cand["volume_per_atom"]) else None
-
-
-def _mass_per_atom(formula: str) -> float:
-    """g/mol per atom."""
-    c = Composition(formula)
-    return float(c.weight) / c.num_atoms
-
-
-#: g/cm³ of one g/mol in one Å³ (1 / (N_A · 1e-24))
-_G_CM3 = 1.66053907
-
-
 def _multi_target(
     camp: StoredCampaign,
     store: Store,
@@ -430,115 +369,31 @@ def _multi_target(
     measured: tuple[list[int], list[float], list[float]],
     p: np.ndarray,
     n: int,
-) -> _MultiPlan:
-    """qLogNEHVI over two or more targets (see the module docstring)."""
+) -> ParetoPlan:
+    """qLogNEHVI over two or more targets (:mod:`mattwin.discovery.loop.pareto`)."""
     idx, y, unc = measured
-    mu_f, cov_f = formation
-    objectives: list[_Objective] = []
+    verr = volume_error(str(camp.config.get("engine", "chgnet")))
     lattice: dict[int, Measurement] = {}
-    engine = str(camp.config.get("engine", "chgnet"))
-    verr = volume_error(engine)
-    log_v: tuple[np.ndarray, np.ndarray] | None = None
-    ln_v0 = np.log([float(c["volume_per_atom"]) for c in cands])
+    log_v = None
     if any(t in ("volume_per_atom", "density") for t, _ in targets):
-        lattice = match_measurements(
-            camp, store.measurements(property="lattice_parameter"), "lattice_parameter"
-        )
-        lidx, ly, lunc = [], [], []
-        for i, m in sorted(lattice.items()):
-            st = relaxed_structure(store, cands[i])
-            if st is None:
-                continue
-            v, sd = log_volume_from_lattice(st, m.value, m.uncertainty, engine)
-            lidx.append(i)
-            ly.append(v)
-            lunc.append(sd)
-        vpool = Pool(pool.ids, pool.features, ln_v0, np.full(len(cands), verr.rms))
-        log_v = posterior(fit_surrogate(vpool, lidx, ly, lunc), vpool)
+        found = store.measurements(property="lattice_parameter")
+        lattice = match_measurements(camp, found, "lattice_parameter")
+        log_v = log_volume_posterior(store, cands, pool, lattice, verr)
+    objectives: list[Objective] = []
     for name, maximize in targets:
         if name == "formation_energy_per_atom":
-            objectives.append(
-                _Objective(
-                    name,
-                    maximize,
-                    mu_f,
-                    cov_f,
-                    "formation_enthalpy",
-                    lambda m, s: f"ΔHf {m:.3f} ± {s:.3f} eV/atom",
-                    lambda m, s: (m, s),
-                )
-            )
-        elif name == "e_hull":
+            objectives.append(Objective(name, maximize, *formation, "formation_enthalpy"))
+        elif name == "e_hull":  # as for one target: the ΔHf GP shifted per candidate, no class term
             shift = e_prior - pool.mean
             tpool = Pool(pool.ids, pool.features, e_prior, pool.sigma)
             tmodel = fit_surrogate(tpool, idx, [v + shift[i] for v, i in zip(y, idx, strict=True)], unc)
-            tmu, tcov = posterior(tmodel, tpool)
-            objectives.append(
-                _Objective(
-                    name,
-                    maximize,
-                    tmu,
-                    tcov,
-                    "formation_enthalpy",
-                    lambda m, s: f"E_hull {m:.3f} ± {s:.3f} eV/atom",
-                    lambda m, s: (m, s),
-                )
-            )
+            objectives.append(Objective(name, maximize, *posterior(tmodel, tpool), "formation_enthalpy"))
         else:
             assert log_v is not None
-            lmu, lcov = log_v
-            if name == "volume_per_atom":
-                objectives.append(
-                    _Objective(
-                        name,
-                        maximize,
-                        lmu,
-                        lcov,
-                        "lattice_parameter",
-                        lambda m, s: f"volume {np.exp(m):.2f} ± {np.exp(m) * s:.2f} Å³/atom",
-                        lambda m, s: (np.exp(m), np.exp(m) * s),
-                    )
-                )
-            else:  # ln density = ln(mass per atom) - ln volume
-                ln_m = np.log([_mass_per_atom(c["formula"]) * _G_CM3 for c in cands])
-                objectives.append(
-                    _Objective(
-                        name,
-                        maximize,
-                        ln_m - lmu,
-                        lcov,
-                        "lattice_parameter",
-                        lambda m, s: f"density {np.exp(m):.3f} ± {np.exp(m) * s:.3f} g/cm³",
-                        lambda m, s: (np.exp(m), np.exp(m) * s),
-                    )
-                )
+            objectives.append(volume_objective(name, maximize, cands, log_v))
     allowed = [i for i, c in enumerate(cands) if not c.get("duplicate_of")]
-    observed = sorted(set(idx) | set(lattice))
     feasible = np.log(np.clip(p, 1e-6, 1.0)) + np.log(_synthesizability(cands))
-    picks = pareto_batch(
-        [o.mean for o in objectives],
-        [o.cov for o in objectives],
-        [o.maximize for o in objectives],
-        observed,
-        n,
-        feasible,
-        allowed,
-    )
-    # the measurement that helps most: the objective where the candidate is the most uncertain, in units
-    # of the spread of that objective's posterior means over the pool (the scale of the Pareto front)
-    scale = {o.name: max(float(np.std(o.mean)), 1e-9) for o in objectives}
-    measure: dict[int, str] = {}
-    reasons: dict[int, str] = {}
-    names = ", ".join(f"{t}:{'max' if m else 'min'}" for t, m in targets)
-    for i, _ in picks:
-        rel = {o.name: float(np.sqrt(max(o.cov[i, i], 0.0))) / scale[o.name] for o in objectives}
-        best = max(objectives, key=lambda o: rel[o.name])
-        measure[i] = best.measure
-        parts = [o.show(o.mean[i], np.sqrt(max(o.cov[i, i], 0.0))) for o in objectives]
-        reasons[i] = (
-            f"Pareto over {names}: " + ", ".join(parts) + f", P(stable) {p[i]:.2f}; "
-            f"most uncertain in {best.name} (σ {rel[best.name]:.2f} of the pool's spread)"
-            + (f"; volume prior σ: {verr.describe()}" if best.measure == "lattice_parameter" else "")
-        )
-    label = "qLogNEHVI x P(stable)" + (" x synthesizability" if _has_synth(cands) else "")
-    return _MultiPlan(picks, label, reasons, measure, objectives, lattice)
+    observed = sorted(set(idx) | set(lattice))
+    note = {"lattice_parameter": f"volume prior σ: {verr.describe()}"}
+    picks, measure, reasons = plan(objectives, observed, n, feasible, allowed, p, note)
+    return ParetoPlan(picks, measure, reasons, objectives, lattice)
