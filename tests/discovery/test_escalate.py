@@ -238,3 +238,32 @@ def test_ionic_conductor_campaign_runs_the_diffusion_rung_and_resumes_from_the_c
     }
     (entry2,) = next(c for c in again.candidates if c.ladder).ladder
     assert entry2["said"] == entry["said"] and entry2["keys"] == entry["keys"]
+
+
+@pytest.mark.slow
+def test_semiconductor_campaign_runs_the_band_gap_rung_and_reruns_from_the_cache(tmp_path):
+    assert EscalateConfig(application="semiconductor").resolved_rungs("ensemble") == ["phonons", "band_gap"]
+    with pytest.raises(CampaignError, match="dft = 'chgnet' must be a periodic DFT engine"):
+        EscalateConfig(application="semiconductor", dft="chgnet")
+    with pytest.raises(CampaignError, match="ke must be a kinetic-energy cutoff"):
+        EscalateConfig(dft="pyscf-pbc:pbe/gth-dzvp;ke=1")
+    store = Store(str(tiny_db(tmp_path)))
+    # the cheapest level that still separates an insulator from a metal: LDA, minimal basis, Gamma only
+    esc = {"rungs": ["band_gap"], "top": 1, "dft": "pyscf-pbc:lda/gth-szv;k=1;ke=40", "budget_cpu_h": 2.0}
+    cfg = CONFIG.replace(escalate=esc)
+    result, _ = run_campaign(cfg, store)
+    (climbed,) = [c for c in result.candidates if c.ladder]
+    (entry,) = climbed.ladder
+    assert entry["rung"] == "band_gap" and entry["cost_s"] > 0 and entry["predicted_s"] > 0
+    done = {r.key: r.finished_at for r in store.calculations(task="band_gap", status="done")}
+    assert list(done) == entry["keys"]
+    # the primitive cell: never more atoms than the relaxed cell
+    assert entry["n_atoms"] <= len(Structure.from_dict(climbed.structure))
+    # a Li-Na chloride is a wide-gap insulator (NaCl: 8.5 eV measured; LDA/minimal basis about 2.6)
+    assert entry["gap_eV"] > 1.5 and "DFT (Kohn-Sham) gap, LDA" in entry["said"]
+    assert climbed.targets["band_gap_eV"] == entry["gap_eV"] and "gap" in (climbed.verdict or "")
+    assert climbed.rank == 1  # an insulator is not demoted
+    again, _ = run_campaign(cfg, store)
+    assert {r.key: r.finished_at for r in store.calculations(task="band_gap", status="done")} == done
+    (entry2,) = next(c for c in again.candidates if c.ladder).ladder
+    assert entry2["gap_eV"] == entry["gap_eV"]

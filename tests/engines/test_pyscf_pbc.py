@@ -27,6 +27,15 @@ def test_spec_and_support():
         PySCFPBCEngine("lda/gth-szv;k=0")
 
 
+def test_a_density_grid_cutoff_is_in_the_model_and_the_cache_key():
+    e = get_engine("pyscf-pbc:lda/gth-szv;k=1;ke=40")
+    assert e.model.endswith(";ke=40") and e.signature["params"]["ke_cutoff"] == 40.0
+    assert get_engine("pyscf-pbc:lda/gth-szv;k=1").key != e.key  # a different grid is a different result
+    for bad in ("ke=1", "ke=lots"):
+        with pytest.raises(EngineError, match="ke must be a kinetic-energy cutoff in Hartree"):
+            PySCFPBCEngine(f"lda/gth-szv;{bad}")
+
+
 def test_stress_matches_the_energy_derivative_under_uniform_strain():
     """sigma = (1/V) dE/d(eps) for a uniform strain of a cubic crystal: sigma_xx = dE/d(eps_iso) / (3V);
     Gamma-point LDA/GTH-SZV keeps it cheap. Forces vanish by symmetry."""

@@ -33,7 +33,9 @@ PRIORS: dict[str, tuple[float, float]] = {
     "phonons": (0.01, 1.0),
     "elastic_tensor": (0.2, 1.0),
     "md": (0.002, 1.0),
-    "band_gap": (0.02, 1.0),
+    # periodic DFT (PySCF PBC), w = atoms^3 x k-points: NaCl primitive cell, PBE/gth-dzvp, 2x2x2 k, an
+    # 80 Hartree grid: 87 s for w = 64; LDA/gth-szv at Gamma, 40 Hartree: 7 s for w = 8 (c ~ 1 s)
+    "band_gap": (1.0, 1.0),
     # CCSD/def2-SVP diagnostics of the embedded [CuO2]3- cluster (48 electrons, 59 basis functions):
     # 12 s here; b = 4 between the SCF's N^4 and the CCSD's N^6 at these small sizes
     "correlation_diagnostics": (2.3e-6, 4.0),

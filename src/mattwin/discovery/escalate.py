@@ -16,7 +16,10 @@ done has a *value*: the expected number of candidates that would enter or leave 
   :data:`DIFFUSION_MIN_ATOMS` atoms) and the transport analysis of ``mattwin diffusion``: the carrier's D
   at each temperature, the Arrhenius Ea and the extrapolated 300 K Nernst-Einstein conductivity, which
   go into the candidate's targets and verdict; an MD the ensemble does not trust, or a carrier that does
-  not diffuse, is said so.
+  not diffuse, is said so. ``band_gap`` (a semiconductor) computes the periodic Kohn-Sham DFT gap of
+  the candidate's primitive cell with the ``dft`` engine (PySCF PBC, default
+  :data:`mattwin.discovery.escalate_config.DEFAULT_DFT`): it goes into the candidate's targets
+  (``band_gap_eV``) and verdict, and a metal (no gap) is demoted.
 * ``correlation`` on a top-N candidate with a transition-metal site (after its stability rungs): 1. It
   cuts the metal and its first anion shell (neighbours within :data:`SHELL_FACTOR` x the nearest
   anion distance) as a cluster with its formal charge, embedded in Evjen point charges
@@ -74,6 +77,7 @@ _TASK = {
     "phonons": "phonons",
     "elastic": "elastic_tensor",
     "diffusion": "md",
+    "band_gap": "band_gap",
     "correlation": "correlation_diagnostics",
 }
 #: the diffusion rung: NVT MD at these temperatures (K), 2 fs steps, on the relaxed cell repeated to at
@@ -195,6 +199,10 @@ def _predict(
         return costs.seconds("phonons", work("phonons", st, PHONON_PARAMS))
     if rung == "elastic":
         return costs.seconds("elastic_tensor", work("elastic_tensor", st, {}))
+    if rung == "band_gap":
+        k = get_engine(s.esc.dft).params["kmesh"]  # type: ignore[attr-defined]
+        prim = _primitive(st)
+        return costs.seconds("band_gap", work("band_gap", prim, {"k": round(float(np.prod(k)) ** (1 / 3))}))
     if rung == "diffusion":
         cell, steps = _md_cell(st), _md_steps(s.esc.md_ps)
         return sum(costs.seconds("md", work("md", cell, {"steps": steps})) for _ in DIFFUSION_TEMPS)
@@ -326,6 +334,42 @@ def _run_elastic(s: _Ladder, i: int, store: Store, execution: Execution | None) 
         said += f"; Born criteria fail ({', '.join(o.result['born_failed'])}): demoted"
         s.demoted[i] = True
     return {"said": said, "cost_s": cost, "keys": [o.key], "moduli_GPa": mod}
+
+
+def _primitive(st: Structure) -> Structure:
+    """The primitive cell of ``st`` (the band-gap rung's cell: fewer atoms, the same crystal)."""
+    try:
+        prim = st.get_primitive_structure(tolerance=0.1)
+    except Exception:  # pymatgen's primitive search fails on some distorted cells: keep the cell
+        return st
+    return prim if len(prim) <= len(st) else st
+
+
+def _run_band_gap(s: _Ladder, i: int, store: Store, execution: Execution | None) -> dict[str, Any]:
+    c = s.c[i]
+    cell = _primitive(_structure(c))
+    out = execute([Job("band_gap", cell, s.esc.dft, {}, label=c.formula)], store, execution)
+    cost, _ = _book(s, store, out)
+    o = out[0]
+    if not (o.ok and o.result):
+        return {"said": f"failed: {o.error}", "cost_s": cost, "keys": [o.key], "engine": s.esc.dft}
+    r = o.result
+    if r["is_metal"]:
+        said = f"{r['label']}: metallic (no gap): demoted"
+        s.demoted[i] = True
+    else:
+        kind = "direct" if r["is_direct"] else f"indirect; direct {r['direct_gap_eV']:.2f} eV"
+        said = f"{r['label']}: gap {r['gap_eV']:.2f} eV ({kind}; semilocal DFT underestimates measured gaps)"
+    verdict = f"{c.verdict}; {said}" if c.verdict else said
+    s.c[i] = replace(c, targets={**c.targets, "band_gap_eV": float(r["gap_eV"])}, verdict=verdict)
+    return {
+        "said": said,
+        "cost_s": cost,
+        "keys": [o.key],
+        "gap_eV": float(r["gap_eV"]),
+        "n_atoms": len(cell),
+        "engine": s.esc.dft,
+    }
 
 
 def _md_cell(st: Structure) -> Structure:
@@ -655,6 +699,8 @@ def escalate(
             entry = _run_diffusion(s, i, store)
         elif rung == "correlation":
             entry = _run_correlation(s, i, store, execution)
+        elif rung == "band_gap":
+            entry = _run_band_gap(s, i, store, execution)
         else:
             entry = _run_elastic(s, i, store, execution)
         s.spent[rung] = s.spent.get(rung, 0.0) + entry["cost_s"]
@@ -745,6 +791,7 @@ def suggest_compute(camp: Any, store: Store, n: int = 5) -> Any:
         "ensemble": f"re-relax with {', '.join(_others(cfg.engine))} (ensemble spread)",
         "diffusion": f"MD at {', '.join(f'{t:g}' for t in DIFFUSION_TEMPS)} K with {spec} (carrier D)",
         "correlation": f"CCSD/{cfg.escalate.correlation_basis} T1/D1 diagnostics of a metal-site cluster",
+        "band_gap": f"periodic DFT band gap with {cfg.escalate.dft}",
     }
     sugg = [
         Suggestion(

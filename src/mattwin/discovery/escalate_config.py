@@ -4,7 +4,7 @@ many candidates, and the CPU budget.
     [escalate]
     rungs = ["ensemble", "phonons"]   # default: chosen (ensemble when the engine is a single model,
                                       # phonons, and the application's property rung)
-    application = "structural"        # ionic_conductor | structural (property rung)
+    application = "structural"        # ionic_conductor | structural | semiconductor (property rung)
     top = 5                           # the decision: the top N by P(stable)
     budget_cpu_h = 1.0                # all rungs together, CPU-hours
     rung_cap_cpu_h = 0.5              # at most this per rung (optional)
@@ -12,6 +12,7 @@ many candidates, and the CPU budget.
     md_ps = 2.0                       # the diffusion rung's MD length per temperature, ps
     correlation_auto = false          # add the correlation rung (it applies to transition-metal sites)
     correlation_basis = "def2-svp"    # the correlation rung's basis (CCSD on the cluster model)
+    dft = "pyscf-pbc:pbe/gth-dzvp;k=2;ke=80"  # the band_gap rung's periodic DFT engine
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ RUNGS: dict[str, str] = {
     "elastic": "elastic tensor and moduli (structural materials)",
     "diffusion": "NVT MD at two temperatures: carrier D, Arrhenius Ea, 300 K conductivity (ionic conductors)",
     "correlation": "CCSD T1/D1 diagnostics on an embedded cluster around a transition-metal site",
+    "band_gap": "periodic Kohn-Sham DFT band gap of the primitive cell (PySCF PBC; semiconductors)",
 }
 #: application -> its property rung
-APPLICATIONS: dict[str, str] = {"structural": "elastic", "ionic_conductor": "diffusion"}
+APPLICATIONS: dict[str, str] = {
+    "structural": "elastic",
+    "ionic_conductor": "diffusion",
+    "semiconductor": "band_gap",
+}
+#: the band_gap rung's engine: PBE, GTH double-zeta-polarised basis, 2x2x2 k-mesh with Gamma, an 80 Hartree
+#: density grid (NaCl: gap 5.00 eV, Materials Project PBE 5.0; see mattwin.engines.pyscf_pbc)
+DEFAULT_DFT = "pyscf-pbc:pbe/gth-dzvp;k=2;ke=80"
 POLICIES = ("value", "all")
 
 
@@ -48,6 +57,7 @@ class EscalateConfig:
     md_ps: float = 2.0
     correlation_auto: bool = False
     correlation_basis: str = "def2-svp"
+    dft: str = DEFAULT_DFT
 
     def __post_init__(self) -> None:
         if isinstance(self.rungs, list):
@@ -81,6 +91,7 @@ class EscalateConfig:
                 f"escalate: correlation_auto = {self.correlation_auto!r} must be true or false"
             )
         _check_basis(self.correlation_basis)
+        _check_dft(self.dft)
         for key in ("budget_cpu_h", "rung_cap_cpu_h"):
             v = getattr(self, key)
             if v is None and key == "rung_cap_cpu_h":
@@ -137,6 +148,23 @@ def _check_basis(basis: object) -> None:
         raise CampaignError(
             f"escalate: correlation_basis = {basis!r} is not a basis set PySCF knows; e.g. def2-svp"
         ) from None
+
+
+def _check_dft(spec: object) -> None:
+    """A periodic DFT engine spec (``pyscf-pbc:XC/BASIS[;k=N][;ke=HARTREE]``) the engine accepts."""
+    from mattwin.errors import EngineError
+
+    if not isinstance(spec, str) or not spec.strip().lower().startswith("pyscf-pbc:"):
+        raise CampaignError(
+            f"escalate: dft = {spec!r} must be a periodic DFT engine, pyscf-pbc:XC/BASIS;k=N "
+            f"(e.g. {DEFAULT_DFT})"
+        )
+    from mattwin.engines.pyscf_pbc import parse_pbc_spec
+
+    try:
+        parse_pbc_spec(spec.split(":", 1)[1])
+    except EngineError as exc:
+        raise CampaignError(f"escalate: dft = {spec!r}: {exc}") from None
 
 
 def with_escalation(
