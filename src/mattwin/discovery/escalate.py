@@ -790,7 +790,9 @@ def suggest_compute(camp: Any, store: Store, n: int = 5) -> Any:
         "elastic": f"elastic tensor with {spec}",
         "ensemble": f"re-relax with {', '.join(_others(cfg.engine))} (ensemble spread)",
         "diffusion": f"MD at {', '.join(f'{t:g}' for t in DIFFUSION_TEMPS)} K with {spec} (carrier D)",
-        "correlation": f"CCSD/{cfg.escalate.correlation_basis} T1/D1 diagnostics of a metal-site cluster",
+        "correlation": f"multireference diagnostics of a metal-site cluster in "
+        f"{cfg.escalate.correlation_basis} (CCSD T1/D1 closed shell; UHF <S²> and UMP2 natural "
+        "occupations, high spin, open shell)",
         "band_gap": f"periodic DFT band gap with {cfg.escalate.dft}",
     }
     sugg = [

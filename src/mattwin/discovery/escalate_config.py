@@ -29,7 +29,8 @@ RUNGS: dict[str, str] = {
     "phonons": "harmonic phonons: dynamic stability (imaginary modes)",
     "elastic": "elastic tensor and moduli (structural materials)",
     "diffusion": "NVT MD at two temperatures: carrier D, Arrhenius Ea, 300 K conductivity (ionic conductors)",
-    "correlation": "CCSD T1/D1 diagnostics on an embedded cluster around a transition-metal site",
+    "correlation": "multireference diagnostics on an embedded cluster around a transition-metal site "
+    "(CCSD T1/D1 for d0/d10; UHF <S²>, UHF and UMP2 natural occupations for an open d shell, high spin)",
     "band_gap": "periodic Kohn-Sham DFT band gap of the primitive cell (PySCF PBC; semiconductors)",
 }
 #: application -> its property rung
