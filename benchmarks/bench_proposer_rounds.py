@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--window", type=float, default=0.05, help="stability window, eV/atom")
     ap.add_argument("--db", default="bench_proposer_rounds.db")
+    ap.add_argument(
+        "--arms", nargs="+", default=["learned", "off"], choices=["learned", "off"], help="arms to run"
+    )
     args = ap.parse_args(argv)
     from mattwin.discovery.campaign import run_campaign
     from mattwin.discovery.config import CampaignConfig
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         f"hit = unique and E_hull <= {1000 * args.window:.0f} meV/atom"
     )
     rows: dict[str, list[tuple[int, int, float, list[str]]]] = {}
-    for arm in ("learned", "off"):
+    for arm in args.arms:
         store = Store(f"{args.db.removesuffix('.db')}_{arm}.db")
         for r in range(1, args.rounds + 1):
             cfg = CampaignConfig(
@@ -88,12 +91,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(hits) / max(len(result.candidates), 1):.3f}, {cpu:.0f} CPU s",
                 flush=True,
             )
+    tot = {arm: (sum(x[0] for x in v), sum(x[1] for x in v), sum(x[2] for x in v)) for arm, v in rows.items()}
+    if len(rows) < 2:  # one arm only: its totals
+        for arm, (h, n, cpu) in tot.items():
+            print(f"total {arm:8s}: {h} hits / {n} relaxations = {h / max(n, 1):.3f}; {cpu:.0f} CPU s")
+        return 0
     print("round  learned hit rate  off hit rate  ratio")
     for r in range(args.rounds):
         (hl, nl, _, _), (ho, no, _, _) = rows["learned"][r], rows["off"][r]
         a, b = hl / max(nl, 1), ho / max(no, 1)
         print(f"{r + 1:5d}  {a:16.3f}  {b:12.3f}  {a / b if b else float('nan'):5.2f}")
-    tot = {arm: (sum(x[0] for x in v), sum(x[1] for x in v), sum(x[2] for x in v)) for arm, v in rows.items()}
     for arm, (h, n, cpu) in tot.items():
         print(
             f"total {arm:8s}: {h} hits / {n} relaxations = {h / max(n, 1):.3f}; "

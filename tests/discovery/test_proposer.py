@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from mattwin.cli.main import app
 from mattwin.discovery.generate import propose_candidates
 from mattwin.discovery.proposer import (
+    Featurizer,
     Proposer,
     fit,
     known_compound_data,
@@ -25,20 +26,25 @@ from mattwin.store import Store
 
 def test_ranking_of_held_out_chemical_systems_correlates_with_e_hull() -> None:
     """Train on two thirds of the chemical systems of the known-compound set (CHGNet E_hull), rank the
-    compounds of the other third: Spearman rank correlation with their E_hull (measured 0.5-0.6)."""
+    compounds of the other third: Spearman rank correlation with their E_hull, measured 0.524 with the
+    composition descriptors and 0.527 with the structure descriptors added (182 held-out compounds).
+    (On unrelaxed generated candidates of held-out dev chemical spaces it is lower: README.)"""
     data = list(known_compound_data())
     assert len(data) > 400 and 0.05 < np.mean([e.e_hull > 0.01 for e in data]) < 0.5
+    assert all(e.structure is not None for e in data)
     systems = sorted({e.chemsys for e in data})
     rng = np.random.default_rng(0)
     held = set(rng.permutation(systems)[: len(systems) // 3])
     train = [e for e in data if e.chemsys not in held]
     test = [e for e in data if e.chemsys in held]
     assert not {e.chemsys for e in train} & {e.chemsys for e in test}  # grouped by chemical system
-    model = Proposer(fit(train), 0, len(train))
-    pred = model.predict([(e.formula, e.method, e.origin, False) for e in test])
-    rho = spearmanr(pred, [e.e_hull for e in test]).statistic
-    print(f"held-out Spearman rho = {rho:.3f} on {len(test)} compounds of {len(held)} chemical systems")
-    assert rho > 0.3
+    for structural in (False, True):
+        feat = Featurizer(structural=structural)
+        model = Proposer(fit(train, featurizer=feat), 0, len(train), featurizer=feat)
+        pred = model.predict([(e.formula, e.method, e.origin, False, e.structure) for e in test])
+        rho = spearmanr(pred, [e.e_hull for e in test]).statistic
+        print(f"held-out Spearman rho = {rho:.3f} on {len(test)} compounds of {len(held)} chemical systems")
+        assert rho > 0.4
 
 
 def _save_result(store: Store, cid: str, candidates: list[dict]) -> None:
