@@ -17,12 +17,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
-from botorch.acquisition import qUpperConfidenceBound
+from botorch.acquisition import AcquisitionFunction, qUpperConfidenceBound
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import WeightedMCMultiOutputObjective
@@ -117,25 +117,39 @@ def target_batch(
     objective = LinearMCObjective(torch.tensor([1.0 if maximize else -1.0], dtype=torch.float64))
     sampler = SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=0)
     baseline = x_observed if x_observed is not None and len(x_observed) else x_pool
+
+    def acquisition(pending: torch.Tensor | None) -> AcquisitionFunction:
+        if kind == "qucb":
+            return qUpperConfidenceBound(
+                model, beta=beta, sampler=sampler, objective=objective, X_pending=pending
+            )
+        return qLogNoisyExpectedImprovement(
+            model,
+            X_baseline=baseline,
+            sampler=sampler,
+            objective=objective,
+            X_pending=pending,
+            prune_baseline=False,
+            cache_root=False,
+        )
+
+    return _greedy_batch(acquisition, x_pool, q, log_feasible, allowed)
+
+
+def _greedy_batch(
+    acquisition: Callable[[torch.Tensor | None], AcquisitionFunction],
+    x_pool: torch.Tensor,
+    q: int,
+    log_feasible: np.ndarray,
+    allowed: Sequence[int],
+) -> list[tuple[int, float]]:
+    """Greedy batch over the ``allowed`` pool rows: each pick maximises the acquisition (built by
+    ``acquisition(X_pending)`` with the picks so far pending) + log P(feasible); each with its score."""
     picked: list[tuple[int, float]] = []
     remaining = list(allowed)
     for _ in range(min(q, len(remaining))):
         pending = x_pool[[i for i, _ in picked]] if picked else None
-        acq: qLogNoisyExpectedImprovement | qUpperConfidenceBound
-        if kind == "qucb":
-            acq = qUpperConfidenceBound(
-                model, beta=beta, sampler=sampler, objective=objective, X_pending=pending
-            )
-        else:
-            acq = qLogNoisyExpectedImprovement(
-                model,
-                X_baseline=baseline,
-                sampler=sampler,
-                objective=objective,
-                X_pending=pending,
-                prune_baseline=False,
-                cache_root=False,
-            )
+        acq = acquisition(pending)
         with torch.no_grad():
             vals = acq(x_pool[remaining].unsqueeze(1)).numpy().astype(float)
         score = vals + log_feasible[remaining]
@@ -217,11 +231,9 @@ def pareto_batch(
     objective = WeightedMCMultiOutputObjective(torch.tensor(sign, dtype=torch.float64))
     x_pool = torch.arange(n + 1, dtype=torch.float64).unsqueeze(-1)
     baseline = x_pool[list(observed)] if len(observed) else x_pool[[n]]
-    picked: list[tuple[int, float]] = []
-    remaining = list(allowed)
-    for _ in range(min(q, len(remaining))):
-        pending = x_pool[[i for i, _ in picked]] if picked else None
-        acq = qLogNoisyExpectedHypervolumeImprovement(
+
+    def acquisition(pending: torch.Tensor | None) -> AcquisitionFunction:
+        return qLogNoisyExpectedHypervolumeImprovement(
             model,
             ref_point=ref.tolist(),
             X_baseline=baseline,
@@ -231,13 +243,8 @@ def pareto_batch(
             prune_baseline=False,
             cache_root=False,
         )
-        with torch.no_grad():
-            vals = acq(x_pool[remaining].unsqueeze(1)).numpy().astype(float)
-        score = vals + log_feasible[remaining]
-        j = int(np.argmax(score))
-        picked.append((remaining[j], float(score[j])))
-        remaining.pop(j)
-    return picked
+
+    return _greedy_batch(acquisition, x_pool, q, log_feasible, allowed)
 
 
 def non_dominated(y: np.ndarray) -> np.ndarray:
