@@ -148,16 +148,25 @@ def make_scf(pmol: Any, mol: Molecule, s: Settings) -> Any:
     return _point_charges(mf, mol)
 
 
+def kernel_with_newton_retry(mf: Any, max_cycle: int, retry_stage: str | None = None) -> Any:
+    """Run the SCF ``mf``; when DIIS does not converge, a second-order (Newton) retry of ``max_cycle``
+    iterations from its density (``retry_stage`` said first). The caller checks ``converged``."""
+    mf.kernel()
+    if not mf.converged:
+        if retry_stage:
+            stage(retry_stage)
+        mf = mf.newton()
+        mf.max_cycle = max_cycle
+        mf.kernel(mf.make_rdm1())
+    return mf
+
+
 def run_scf(pmol: Any, mol: Molecule, s: Settings, name: str) -> Any:
     """Converged SCF; a second-order (Newton) retry when DIIS fails; :class:`ConvergenceError` else."""
     stage(f"SCF {s.method}/{s.basis} on {name} ({pmol.nao} basis functions)")
-    mf = make_scf(pmol, mol, s)
-    mf.kernel()
-    if not mf.converged:
-        stage(f"SCF {s.method}/{s.basis} on {name}: second-order retry")
-        mf = mf.newton()
-        mf.max_cycle = s.max_cycle
-        mf.kernel(mf.make_rdm1())
+    mf = kernel_with_newton_retry(
+        make_scf(pmol, mol, s), s.max_cycle, f"SCF {s.method}/{s.basis} on {name}: second-order retry"
+    )
     if not mf.converged:
         raise ConvergenceError(
             f"{name}: {s.method}/{s.basis} SCF did not converge in {s.max_cycle} DIIS + {s.max_cycle} Newton "

@@ -51,16 +51,12 @@ def _scf(kind: str, pmol: Any, mol: Molecule, s: Any, name: str) -> Any:
     second-order retry, as run_scf)."""
     from pyscf import scf
 
-    from mattwin.engines.pyscf_run import _point_charges, stage
+    from mattwin.engines.pyscf_run import _point_charges, kernel_with_newton_retry, stage
 
     stage(f"{kind} {s.basis} on {name} ({pmol.nao} basis functions, 2S={pmol.spin})")
     mf = _point_charges((scf.UHF if kind == "UHF" else scf.ROHF)(pmol), mol)
     mf.init_guess, mf.conv_tol, mf.max_cycle = "atom", max(s.conv_tol, DIAG_CONV_TOL), s.max_cycle
-    mf.kernel()
-    if not mf.converged:
-        mf = mf.newton()
-        mf.max_cycle = s.max_cycle
-        mf.kernel(mf.make_rdm1())
+    mf = kernel_with_newton_retry(mf, s.max_cycle)
     if not mf.converged:
         raise ConvergenceError(
             f"{name}: {kind}/{s.basis} did not converge (charge {pmol.charge}, 2S={pmol.spin}); check the "
