@@ -72,8 +72,8 @@ class CampaignConfig:
     stages: tuple[str, ...] = ()
     #: ``[generate]``: order and sample the proposals with the learned proposer, retrained on the store's
     #: finished campaigns (this one's own earlier run left out) and the shipped known compounds; off by
-    #: default: measured, it does not yet raise the hit rate (bench_proposer_rounds.py) and it makes
-    #: generation ~9x slower
+    #: default: measured, it does not raise the hit rate on both benchmark spaces (bench_proposer_rounds.py:
+    #: 1.33x and 0.71x) and generation with it is ~7x slower (it oversamples: more PyXtal structures)
     learned: bool = False
     #: ``[generate]``: leave out the candidates other finished campaigns of the store relaxed (the next
     #: round of a search proposes what has not been tried)
