@@ -185,7 +185,7 @@ def correlation_diagnostics(
 
     from pyscf import cc
 
-    from mattwin.engines.pyscf_run import _t1_d1, check_memory, stage
+    from mattwin.engines.pyscf_run import _t1_d1, check_memory
 
     eng = _pyscf(engine)
     nm = _name(molecule, name)
@@ -196,32 +196,56 @@ def correlation_diagnostics(
     if pmol.spin != 0:
         return _open_shell(molecule, s, pmol, nfc, nm, open_shell)
     mf = run_scf(pmol, molecule, replace(s, method="hf"), nm)
-    stage(f"CCSD diagnostics/{s.basis} on {nm}")
-    mycc = cc.CCSD(mf, frozen=nfc or None)
+    mycc = converged_cc(cc.CCSD(mf, frozen=nfc or None), "CCSD", s.basis, nm)
+    diag = _t1_d1(mycc)
+    t1, d1, t2 = diag["t1_diagnostic"], diag["d1_diagnostic"], diag["max_t2_amplitude"]
+    dm1 = mycc.make_rdm1()  # MO basis, correlated + frozen orbitals
+    occ = np.sort(np.linalg.eigvalsh(dm1))[::-1]
+    return _result(s.basis, t1, d1, t2, occ, pmol.nelectron // 2, judge(t1, d1, t2, occ), float(mycc.e_corr))
+
+
+def converged_cc(mycc: Any, kind: str, basis: str, name: str) -> Any:
+    """``mycc`` (a PySCF CCSD or UCCSD, named by ``kind``) with its amplitudes solved; that they do not
+    converge is itself the diagnosis, raised as :class:`ConvergenceError` saying so."""
+    from mattwin.engines.pyscf_run import stage
+
+    stage(f"{kind} diagnostics/{basis} on {name}")
     mycc.kernel()
     if not mycc.converged:
         raise ConvergenceError(
-            f"{nm}: CCSD/{s.basis} did not converge in {mycc.max_cycle} iterations; this itself signals "
+            f"{name}: {kind}/{basis} did not converge in {mycc.max_cycle} iterations; this itself signals "
             "strong static correlation: use CASSCF/DMRG"
         )
-    diag = _t1_d1(mycc)
-    dm1 = mycc.make_rdm1()  # MO basis, correlated + frozen orbitals
-    occ = np.sort(np.linalg.eigvalsh(dm1))[::-1]
-    noons, labels = _frontier(occ, pmol.nelectron // 2)
-    verdict, active, advice = judge(
-        diag["t1_diagnostic"], diag["d1_diagnostic"], diag["max_t2_amplitude"], occ
-    )
+    return mycc
+
+
+def _result(
+    basis: str,
+    t1: float | None,
+    d1: float | None,
+    t2: float | None,
+    occ: np.ndarray,
+    n_occ: int,
+    judged: tuple[str, list[int] | None, str],
+    e_corr: float,
+    **open_shell: Any,
+) -> DiagnosticsResult:
+    """The result of the diagnostics, the natural occupations ``occ`` (at the frontier of the ``n_occ``
+    occupied orbitals), the verdict (verdict, active space, advice) and the open-shell fields."""
+    noons, labels = _frontier(occ, n_occ)
+    verdict, active, advice = judged
     return DiagnosticsResult(
-        basis=s.basis,
-        t1_diagnostic=diag["t1_diagnostic"],
-        d1_diagnostic=diag["d1_diagnostic"],
-        max_t2_amplitude=diag["max_t2_amplitude"],
+        basis=basis,
+        t1_diagnostic=t1,
+        d1_diagnostic=d1,
+        max_t2_amplitude=t2,
         natural_occupations=noons,
         noon_labels=labels,
         verdict=verdict,
         active_space=active,
         advice=advice,
-        ccsd_correlation_hartree=float(mycc.e_corr),
+        ccsd_correlation_hartree=e_corr,
+        **open_shell,
     )
 
 
@@ -230,28 +254,23 @@ def _open_shell(molecule: Molecule, s: Any, pmol: Any, nfc: int, nm: str, level:
 
     r = open_shell_run(molecule, s, pmol, nfc, nm, level)
     n_unpaired = int(pmol.spin)
-    verdict, active, advice = judge_open_shell(
-        r["t1"], r["d1"], r["t2"], r["occ"], r["uno"], r["s2"], n_unpaired
-    )
-    noons, labels = _frontier(r["occ"], int(pmol.nelec[0]))
-    unos, _ = _frontier(r["uno"], int(pmol.nelec[0]))
+    judged = judge_open_shell(r["t1"], r["d1"], r["t2"], r["occ"], r["uno"], r["s2"], n_unpaired)
+    n_alpha = int(pmol.nelec[0])
     spin = n_unpaired / 2
-    return DiagnosticsResult(
-        basis=s.basis,
-        t1_diagnostic=r["t1"],
-        d1_diagnostic=r["d1"],
-        max_t2_amplitude=r["t2"],
-        natural_occupations=noons,
-        noon_labels=labels,
-        verdict=verdict,
-        active_space=active,
-        advice=advice,
-        ccsd_correlation_hartree=r["e_corr"],
+    return _result(
+        s.basis,
+        r["t1"],
+        r["d1"],
+        r["t2"],
+        r["occ"],
+        n_alpha,
+        judged,
+        r["e_corr"],
         method=r["method"],
         spin_multiplicity=n_unpaired + 1,
         s2_uhf=round(r["s2"], 5),
         s2_exact=spin * (spin + 1),
-        uno_occupations=unos,
+        uno_occupations=_frontier(r["uno"], n_alpha)[0],
     )
 
 

@@ -102,6 +102,7 @@ def open_shell_run(molecule: Molecule, s: Any, pmol: Any, nfc: int, name: str, l
     from pyscf import cc, mp
 
     from mattwin.engines.pyscf_run import stage
+    from mattwin.tasks.correlation import converged_cc
 
     if level not in OPEN_SHELL_LEVELS:
         raise EngineError(f"{name}: open_shell = {level!r}; use one of {', '.join(OPEN_SHELL_LEVELS)}")
@@ -116,14 +117,7 @@ def open_shell_run(molecule: Molecule, s: Any, pmol: Any, nfc: int, name: str, l
     out.update(d1=None, t2=None, method="UHF/UMP2")
     if level == "uccsd":
         rohf = _scf("ROHF", pmol, molecule, s, name)
-        stage(f"UCCSD diagnostics/{s.basis} on {name}")
-        mycc = cc.UCCSD(rohf, frozen=nfc or None)
-        mycc.kernel()
-        if not mycc.converged:
-            raise ConvergenceError(
-                f"{name}: UCCSD/{s.basis} did not converge in {mycc.max_cycle} iterations; this itself "
-                "signals strong static correlation: use CASSCF/DMRG"
-            )
+        mycc = converged_cc(cc.UCCSD(rohf, frozen=nfc or None), "UCCSD", s.basis, name)
         t1, d1 = open_shell_t1_d1(mycc.t1[0], mycc.t1[1], int(pmol.spin))
         t2 = max(float(np.max(np.abs(x))) if x.size else 0.0 for x in mycc.t2)
         out.update(t1=t1, d1=d1, t2=t2, e_corr=float(mycc.e_corr), method="UHF/UMP2 + ROHF-UCCSD")
