@@ -37,5 +37,6 @@ def test_measured_enthalpies_of_solids_from_the_tables():
     for f in ("Fe2O3", "LiPO3", "P2O5", "Li2O"):
         assert _enthalpy_298(f, freed[f][1]) == pytest.approx(m[f].value, abs=0.005)
     assert "PO2" not in m and "PO2" not in known_compositions()
-    assert m["Li3PO4"].value == pytest.approx(-2095.8 / 96.485 / 8)
+    kj_mol_per_ev = 1.602176634e-19 * 6.02214076e23 / 1000  # e N_A, both exact (SI 2019): 96.4853...
+    assert m["Li3PO4"].value == pytest.approx(-2095.8 / kj_mol_per_ev / 8, rel=1e-9)
     assert "Li3PO4" in known_compositions()

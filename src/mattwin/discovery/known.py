@@ -31,6 +31,7 @@ from pymatgen.core import Composition, Structure
 
 from mattwin.discovery.calibration_set import computed_compounds, experimental_formation_enthalpies
 from mattwin.discovery.references import ReferencePhase, builtin_references
+from mattwin.lab.units import to_canonical
 
 #: the engine whose searched structures of known compounds ship (``scripts/build_calibration_set.py``)
 SEARCH_ENGINE = "chgnet"
@@ -44,8 +45,6 @@ def _reduced(formula: str) -> str | None:
         return None
 
 
-#: eV per kJ/mol
-_EV_PER_KJ_MOL = 1 / 96.485
 #: uncertainty given to a FREED / NIST-JANAF enthalpy (the tables give none), eV/atom: the value
 #: pymatgen's exp_compounds gives its unlisted uncertainties
 TABLE_UNCERTAINTY = 0.02
@@ -149,8 +148,8 @@ def measured_enthalpies() -> dict[str, MeasuredEnthalpy]:
                 formula, h, TABLE_UNCERTAINTY, f"{label}: ΔfH(298 K) from its ΔfG(T)"
             )
     for formula, (kj, source) in EXTRA_MEASURED.items():
-        n = Composition(formula).num_atoms
-        out.setdefault(formula, MeasuredEnthalpy(formula, kj * _EV_PER_KJ_MOL / n, TABLE_UNCERTAINTY, source))
+        h = to_canonical("formation_enthalpy", kj, "kJ/mol", Composition(formula).num_atoms)
+        out.setdefault(formula, MeasuredEnthalpy(formula, h, TABLE_UNCERTAINTY, source))
     return out
 
 
