@@ -30,12 +30,12 @@ seeds 100-119 (``--first-seed 100 --seeds 20``), never on the reported seeds 0-9
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 import warnings
 
 import numpy as np
+from _closed_loop import baseline_picks, draw_pool, parser, print_ratios
 from pymatgen.core import Structure
 
 from mattwin.discovery.calibration_set import computed_compounds, experimental_formation_enthalpies
@@ -84,13 +84,11 @@ def _run(
         pool = Pool(pool.ids, pool.features, pool.mean, pool.sigma)
     order: list[int] = []
     n = len(y)
-    greedy = list(np.argsort(pool.mean))
+    greedy = [int(i) for i in np.argsort(pool.mean)]
     while not top <= set(order) and len(order) < cap:
         left = [i for i in range(n) if i not in set(order)]
-        if strategy == "random":
-            picks = list(rng.choice(left, size=min(batch, len(left)), replace=False))
-        elif strategy == "greedy":
-            picks = [i for i in greedy if i not in set(order)][:batch]
+        if strategy in ("random", "greedy"):
+            picks = baseline_picks(strategy, left, greedy, batch, rng)
         else:
             model = fit_surrogate(pool, order, y[order].tolist(), unc[order].tolist())
             x = inputs(pool)
@@ -121,11 +119,7 @@ def _regret(order: list[int], y: np.ndarray, k: int, at: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--first-seed", type=int, default=0, help="0: reported seeds; 100-119 were the dev seeds")
-    ap.add_argument("--pool", type=int, default=300)
-    ap.add_argument("--batch", type=int, default=5)
+    ap = parser(__doc__, pool=300, batch=5, dev_seeds="100-119")
     ap.add_argument("--engine", default="chgnet")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -143,8 +137,7 @@ def main() -> None:
     checkpoints = [5, 10, 15, 20, 25, 30, 40, 60, 100, 200]
     regret: dict[str, list[list[float]]] = {s: [] for s in strategies}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        rng = np.random.default_rng(seed)
-        sel = rng.choice(len(formulas), size=min(args.pool, len(formulas)), replace=False)
+        sel = draw_pool(len(formulas), args.pool, seed)
         y, unc = y_all[sel], unc_all[sel]
         pool = Pool(
             [formulas[i] for i in sel], feats[sel], raw[sel], np.full(len(sel), DEFAULT_SIGMA), classes[sel]
@@ -166,13 +159,7 @@ def main() -> None:
         print(
             f"  {s:16s} {med:6.1f} [{q1:.0f}-{q3:.0f}]   half of them: {h:.1f}  mean {np.mean(full[s]):.1f}"
         )
-    m = np.median(full["mattwin"])
-    print(
-        f"ratio random/mattwin: {np.median(full['random']) / m:.2f}x   greedy/mattwin: "
-        f"{np.median(full['greedy']) / m:.2f}x   (per seed, mattwin fewer than greedy on "
-        f"{sum(a < b for a, b in zip(full['mattwin'], full['greedy'], strict=True))} of {args.seeds}, "
-        f"tied on {sum(a == b for a, b in zip(full['mattwin'], full['greedy'], strict=True))})"
-    )
+    print_ratios(full, args.seeds)
     print("\nregret (eV/atom, mean over seeds): best min(k, n) measured minus the pool's best as many")
     print("  n measured       " + " ".join(f"{c:>7d}" for c in checkpoints))
     for s in strategies:

@@ -37,11 +37,11 @@ reported run.
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 
 import numpy as np
+from _closed_loop import baseline_picks, draw_pool, parser, print_ratios
 
 from mattwin.discovery.calibration_set import computed_compounds, experimental_formation_enthalpies
 from mattwin.discovery.loop.acquisition import non_dominated, pareto_batch
@@ -121,10 +121,8 @@ def _run(
     greedy = _greedy_order(np.c_[-d["h_pred"], d["ln_rho_pred"]], rng)
     while not front <= set(order):
         left = [i for i in range(n) if i not in set(order)]
-        if strategy == "random":
-            picks = [int(i) for i in rng.choice(left, size=min(batch, len(left)), replace=False)]
-        elif strategy == "greedy":
-            picks = [i for i in greedy if i not in set(order)][:batch]
+        if strategy in ("random", "greedy"):
+            picks = baseline_picks(strategy, left, greedy, batch, rng)
         else:
             hm, hc = posterior(
                 fit_surrogate(hpool, order, d["h_true"][order].tolist(), d["h_unc"][order].tolist()), hpool
@@ -143,12 +141,7 @@ def _run(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--first-seed", type=int, default=0, help="0: reported seeds; 100-104 were the dev seeds")
-    ap.add_argument("--pool", type=int, default=55)
-    ap.add_argument("--batch", type=int, default=3)
-    args = ap.parse_args()
+    args = parser(__doc__, pool=55, batch=3, dev_seeds="100-104").parse_args()
     warnings.filterwarnings("ignore")
     t0 = time.perf_counter()
     full = _data()
@@ -164,8 +157,7 @@ def main() -> None:
     regret: dict[str, list[list[float]]] = {s: [] for s in strategies}
     fronts = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        rng = np.random.default_rng(seed)
-        sel = rng.choice(n_all, size=min(args.pool, n_all), replace=False)
+        sel = draw_pool(n_all, args.pool, seed)
         rest = np.setdiff1d(np.arange(n_all), sel)
         d = {k: (np.asarray(v)[sel] if k != "formulas" else [v[i] for i in sel]) for k, v in full.items()}
         r = np.asarray(full["lnv_pred"])[rest] - np.asarray(full["lnv_true"])[rest]
@@ -196,14 +188,7 @@ def main() -> None:
     for s in strategies:
         q1, med, q3 = np.percentile(found[s], [25, 50, 75])
         print(f"  {s:8s} {med:6.1f} [{q1:.0f}-{q3:.0f}]  mean {np.mean(found[s]):.1f}")
-    m = np.median(found["mattwin"])
-    wins = sum(a < b for a, b in zip(found["mattwin"], found["greedy"], strict=True))
-    ties = sum(a == b for a, b in zip(found["mattwin"], found["greedy"], strict=True))
-    print(
-        f"ratio random/mattwin: {np.median(found['random']) / m:.2f}x   greedy/mattwin: "
-        f"{np.median(found['greedy']) / m:.2f}x   (per seed, mattwin fewer than greedy on {wins} of "
-        f"{args.seeds}, tied on {ties})"
-    )
+    print_ratios(found, args.seeds)
     print("\nhypervolume regret (1 - HV measured / HV of the pool's front; mean over seeds)")
     print("  n measured " + " ".join(f"{c:>6d}" for c in checkpoints))
     for s in strategies:
