@@ -7,7 +7,12 @@ searched in ``--rounds`` rounds of ``--budget`` candidates each, twice, each arm
 - learned: ``[generate] learned = true``: every round's proposals are ordered by the proposer retrained
   on the store (the known compounds plus every candidate the earlier rounds relaxed, with its E_hull);
 - off: ``learned = false``: the generator's own scores (composition commonness x substitution
-  probability), nothing learned.
+  probability), nothing learned;
+- evolution (``--arms evolution``): off plus ``[generate] evolution = --evolution``: that share of the
+  budget goes to the evolutionary search of the best-scored compositions (charged in full as
+  relaxations; its candidates' relaxations are not counted again).
+
+``--arms`` picks the arms (default learned off); the ratio printed is the first arm's over the second's.
 
 Both arms run real campaigns (``run_campaign``: generate, screen, judge; CHGNet, raw-energy hull, no
 calibration) with ``skip_screened = true`` (a round leaves out what the earlier rounds of its store
@@ -41,8 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=float, default=0.05, help="stability window, eV/atom")
     ap.add_argument("--db", default="bench_proposer_rounds.db")
     ap.add_argument(
-        "--arms", nargs="+", default=["learned", "off"], choices=["learned", "off"], help="arms to run"
+        "--arms",
+        nargs="+",
+        default=["learned", "off"],
+        choices=["learned", "off", "evolution"],
+        help="arms to run; the ratio is the first's over the second's (evolution: off plus --evolution)",
     )
+    ap.add_argument("--evolution", type=float, default=0.5, help="evolution arm: share of the budget")
     args = ap.parse_args(argv)
     from mattwin.discovery.campaign import run_campaign
     from mattwin.discovery.config import CampaignConfig
@@ -73,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 routes_top=0,
                 stages=("generate", "screen", "judge"),
                 learned=arm == "learned",
+                evolution=args.evolution if arm == "evolution" else 0.0,
                 skip_screened=True,
             )
             c0 = time.process_time()
@@ -82,35 +93,38 @@ def main(argv: list[str] | None = None) -> int:
             hits = [c for c in ok if c.e_hull is not None and c.e_hull <= args.window and not c.duplicate_of]
             for h in hits:
                 store.add_reference(store.get_material(h.candidate_id), f"round {r} hit {h.formula}", "bench")
-            rows.setdefault(arm, []).append(
-                (len(hits), len(result.candidates), cpu, [h.formula for h in hits])
-            )
+            # relaxations: the candidates, except the evolutionary search's (their relaxations were its
+            # own), plus the share of the budget the search was given (charged in full)
+            n_relax = sum(not c.origin.startswith("evolution") for c in result.candidates)
+            n_relax += cfg.evolution_relaxations if cfg.evolution else 0
+            rows.setdefault(arm, []).append((len(hits), n_relax, cpu, [h.formula for h in hits]))
             print(
-                f"{arm:8s} round {r}: {len(result.candidates):2d} relaxed, {len(hits):2d} hits "
+                f"{arm:9s} round {r}: {n_relax:2d} relaxed, {len(hits):2d} hits "
                 f"({', '.join(sorted(h.formula for h in hits)) or '-'}), hit rate "
-                f"{len(hits) / max(len(result.candidates), 1):.3f}, {cpu:.0f} CPU s",
+                f"{len(hits) / max(n_relax, 1):.3f}, {cpu:.0f} CPU s",
                 flush=True,
             )
     tot = {arm: (sum(x[0] for x in v), sum(x[1] for x in v), sum(x[2] for x in v)) for arm, v in rows.items()}
     if len(rows) < 2:  # one arm only: its totals
         for arm, (h, n, cpu) in tot.items():
-            print(f"total {arm:8s}: {h} hits / {n} relaxations = {h / max(n, 1):.3f}; {cpu:.0f} CPU s")
+            print(f"total {arm:9s}: {h} hits / {n} relaxations = {h / max(n, 1):.3f}; {cpu:.0f} CPU s")
         return 0
-    print("round  learned hit rate  off hit rate  ratio")
+    first, second = args.arms[0], args.arms[1]
+    print(f"round  {first} hit rate  {second} hit rate  ratio")
     for r in range(args.rounds):
-        (hl, nl, _, _), (ho, no, _, _) = rows["learned"][r], rows["off"][r]
+        (hl, nl, _, _), (ho, no, _, _) = rows[first][r], rows[second][r]
         a, b = hl / max(nl, 1), ho / max(no, 1)
         print(f"{r + 1:5d}  {a:16.3f}  {b:12.3f}  {a / b if b else float('nan'):5.2f}")
     for arm, (h, n, cpu) in tot.items():
         print(
-            f"total {arm:8s}: {h} hits / {n} relaxations = {h / max(n, 1):.3f}; "
+            f"total {arm:9s}: {h} hits / {n} relaxations = {h / max(n, 1):.3f}; "
             f"{3600 * h / max(cpu, 1e-9):.0f} per CPU-hour"
         )
-    a, b = tot["learned"][0] / max(tot["learned"][1], 1), tot["off"][0] / max(tot["off"][1], 1)
+    a, b = tot[first][0] / max(tot[first][1], 1), tot[second][0] / max(tot[second][1], 1)
     print(
-        f"ratio learned / off (hits per relaxation, all rounds): {a / b:.2f}"
+        f"ratio {first} / {second} (hits per relaxation, all rounds): {a / b:.2f}"
         if b
-        else "ratio: n/a (off found none)"
+        else f"ratio: n/a ({second} found none)"
     )
     return 0
 

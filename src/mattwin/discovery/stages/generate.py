@@ -111,7 +111,8 @@ def candidates(
     generated = propose_for(config, refs, proposer, tried, config.budget - n_evo)
     rows = [(c.structure, c.origin, c.method, c.score) for c in generated]
     if n_evo:
-        rows += evolution_candidates(config, store, generated, n_evo, execution)
+        known = {r.structure.composition.reduced_formula for r in refs}
+        rows += evolution_candidates(config, store, generated, n_evo, execution, skip=known)
     store.add_candidates(config.generation_id, rows)
     return [Candidate(*row) for row in rows]
 
@@ -130,22 +131,25 @@ def evolution_candidates(
     generated: Sequence[Any],
     n_relax: int,
     execution: Execution | None = None,
+    skip: Sequence[str] | set[str] = (),
 ) -> list[tuple[Structure, str, str, float]]:
     """The evolutionary search (:func:`mattwin.discovery.evolution.evolutionary_search`) of the
     best-scored compositions among the ``generated`` candidates, ``n_relax`` relaxations in all.
 
     The formulas are taken in the order of their best candidate's score (the cheap rungs' ranking,
-    times the learned proposer's factor when it is on): one search per :data:`EVOLUTION_PER_COMPOSITION`
-    relaxations, at most :data:`EVOLUTION_COMPOSITIONS`. Each search keeps the cell size (formula
-    units) of its composition's best candidate; generation 0 is that composition's candidates of that
-    size (they are candidates anyway, so their relaxations are the screen's, read from the cache) topped
-    up with random P1 structures; then generations of up to :data:`EVOLUTION_POPULATION` children until
-    the composition's share is spent. Every structure is relaxed with the campaign's (first) engine
-    and settings through the runtime (batched, cached in the store: an interrupted search reruns from
-    the cache); a relaxation ending unphysical counts as failed. The search's surviving distinct
-    structures that are not already candidates come back as (structure as relaxed from, origin,
-    "evolution", score): the screen's relaxation of them is then a cache hit. Their score is the
-    composition's best score times exp(-(E - E_best of the search) / 0.05 eV/atom)."""
+    times the learned proposer's factor when it is on), those in ``skip`` (the campaign's reference
+    phases: a composition whose structure is known is not searched again) left out: one search per
+    :data:`EVOLUTION_PER_COMPOSITION` relaxations, at most :data:`EVOLUTION_COMPOSITIONS`. Each search
+    keeps the cell size (formula units) of its composition's best candidate; generation 0 is that
+    composition's candidates of that size (they are candidates anyway, so their relaxations are the
+    screen's, read from the cache) topped up with random P1 structures; then generations of up to
+    :data:`EVOLUTION_POPULATION` children until the composition's share is spent. Every structure is
+    relaxed with the campaign's (first) engine and settings through the runtime (batched, cached in the
+    store: an interrupted search reruns from the cache); a relaxation ending unphysical counts as
+    failed. The search's surviving distinct structures that are not already candidates come back as
+    (structure as relaxed from, origin, "evolution", score): the screen's relaxation of them is then a
+    cache hit. Their score is the composition's best score times exp(-(E - E_best of the search) /
+    0.05 eV/atom)."""
     import math
 
     from mattwin.discovery.evolution import evolutionary_search, mlip_relaxer
@@ -156,7 +160,10 @@ def evolution_candidates(
 
     best: dict[str, Any] = {}
     for c in sorted(generated, key=lambda c: -c.score):
-        best.setdefault(c.formula, c)
+        if c.formula not in skip:
+            best.setdefault(c.formula, c)
+    if not best:
+        return []
     k = max(1, min(EVOLUTION_COMPOSITIONS, n_relax // EVOLUTION_PER_COMPOSITION, len(best)))
     spec = member_specs(config.engine)[0]
     inner = mlip_relaxer(spec, store, fmax=config.fmax, max_steps=config.max_steps, execution=execution)
