@@ -11,7 +11,13 @@ from pymatgen.core import Lattice, Structure
 
 from mattwin.analysis.hull import PhaseEnergy
 from mattwin.discovery.references import ReferencePhase
-from mattwin.discovery.stages.judge import _known_polymorphs, _truncated_normal
+from mattwin.discovery.results import RankedCandidate
+from mattwin.discovery.stages.judge import (
+    ReferenceFits,
+    _known_polymorphs,
+    _mark_relaxed_duplicates,
+    _truncated_normal,
+)
 from mattwin.discovery.stages.state import Candidate
 from mattwin.runtime.jobs import Job, Outcome
 
@@ -34,7 +40,8 @@ def test_truncated_normal_is_the_constrained_estimate():
     assert _truncated_normal(-0.003, sigma)[0] > 0.01
 
 
-def test_candidate_polymorphs_of_a_known_stable_compound():
+def _nacl_polymorphs() -> tuple[Structure, Structure, Structure, Structure]:
+    """Rock salt, CsCl-type, 1 %-strained rock salt and a wurtzite-like NaCl."""
     rocksalt = Structure.from_spacegroup(
         "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
     )
@@ -46,6 +53,11 @@ def test_candidate_polymorphs_of_a_known_stable_compound():
         ["Na", "Na", "Cl", "Cl"],
         [[1 / 3, 2 / 3, 0], [2 / 3, 1 / 3, 0.5], [1 / 3, 2 / 3, 0.38], [2 / 3, 1 / 3, 0.88]],
     )
+    return rocksalt, cscl, strained, wurtzite_like
+
+
+def test_candidate_polymorphs_of_a_known_stable_compound():
+    rocksalt, cscl, strained, wurtzite_like = _nacl_polymorphs()
     ref = ReferencePhase("NaCl rock salt", rocksalt, "measured structure (test)")
     meta = ReferencePhase("NaCl other", cscl.copy(), "test", polymorph_note="metastable polymorph")
     e_known = -3.0
@@ -77,3 +89,44 @@ def test_candidate_polymorphs_of_a_known_stable_compound():
     # a reference marked metastable is not the stable form: nothing changes
     untouched, _ = _known_polymorphs(phases, {}, [meta], ref_out, cands, cand_out, 0.025, {})
     assert [p.energy_per_atom for p in untouched] == [p.energy_per_atom for p in phases]
+
+
+class _CountingFits(ReferenceFits):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[int, int]] = []
+        fit = self.matcher.fit
+
+        def counted(a: Structure, b: Structure, **kw: object) -> bool:
+            self.calls.append((len(a), len(b)))
+            return bool(fit(a, b, **kw))
+
+        self.matcher.fit = counted  # type: ignore[method-assign]
+
+
+def test_known_phase_match_is_made_once_for_the_rule_and_the_duplicate_marking():
+    """The relaxed-duplicate marking reuses the known-polymorph rule's candidate-vs-known-phase fits
+    and names the same duplicates as with fresh fits."""
+    rocksalt, cscl, strained, _ = _nacl_polymorphs()
+    ref = ReferencePhase("NaCl rock salt", rocksalt, "measured structure (test)")
+    cands = [Candidate(strained, "t", "random", 1.0), Candidate(cscl, "t", "random", 1.0)]
+    energies = [-3.0005, -2.9]
+    ref_out = [_outcome(rocksalt, -3.0)]
+    cand_out = [_outcome(c.structure, e) for c, e in zip(cands, energies, strict=True)]
+    phases = [PhaseEnergy(ref_out[0].job.material_id, "NaCl", rocksalt.composition, -3.0, "reference")]
+    phases += [
+        PhaseEnergy(c.key, "NaCl", c.structure.composition, e, "candidate")
+        for c, e in zip(cands, energies, strict=True)
+    ]
+    ranked = [
+        RankedCandidate(0, c.key, "NaCl", "random", "ok", len(c.structure), structure=c.structure.as_dict())
+        for c in cands
+    ]
+    fits = _CountingFits()
+    _known_polymorphs(phases, {}, [ref], ref_out, cands, cand_out, 0.025, {}, fits)
+    assert len(fits.calls) == 2  # each candidate against the known rock salt
+    shared = _mark_relaxed_duplicates(ranked, [ref], ref_out, fits)
+    assert len(fits.calls) == 2  # both asked again of the rock salt: no new fit
+    fresh = _mark_relaxed_duplicates(ranked, [ref], ref_out)
+    assert [c.duplicate_of for c in shared] == [c.duplicate_of for c in fresh]
+    assert [c.duplicate_of for c in shared] == ["reference NaCl rock salt", None]

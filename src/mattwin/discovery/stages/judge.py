@@ -108,15 +108,18 @@ def judge(
         )
     phases, spreads = _mean_phases(per_member)
     notes: dict[str, str] = {}
+    ref_out_0 = [o for o in ref_out if o.job.engine == specs[0]]
+    fits = ReferenceFits()
     phases, spreads = _known_polymorphs(
         phases,
         spreads,
         refs,
-        [o for o in ref_out if o.job.engine == specs[0]],
+        ref_out_0,
         cands,
         [o for o in cand_out if o.job.engine == specs[0]],
         config.stability_threshold,
         notes,
+        fits,
     )
     anchors = _anchors(phases, notes) if calibration is not None and config.measured_anchors else {}
     pd, stab = calibrated_stability(phases, calibration, config.stability_threshold, spreads, anchors=anchors)
@@ -142,7 +145,7 @@ def judge(
             targets,
         )
     )
-    ranked = _mark_relaxed_duplicates(ranked, refs, [o for o in ref_out if o.job.engine == specs[0]])
+    ranked = _mark_relaxed_duplicates(ranked, refs, ref_out_0, fits)
     ranked = [RankedCandidate(**{**r.__dict__, "rank": i + 1}) for i, r in enumerate(ranked)]
     ref_ids = [material_id(r.structure) for r in refs]
     names = {mid: (r.name, r.source) for mid, r in zip(ref_ids, refs, strict=True)}
@@ -208,6 +211,25 @@ def _known_stable(r: ReferencePhase) -> bool:
     )
 
 
+class ReferenceFits:
+    """Whether a candidate's relaxed structure is a reference's relaxed structure (the dedup matcher),
+    each (candidate, reference) pair fitted once: the known-polymorph rule and the relaxed-duplicate
+    marking both ask it of a candidate and its composition's known phase."""
+
+    def __init__(self) -> None:
+        from mattwin.discovery.dedup import DuplicateFilter
+
+        self.matcher = DuplicateFilter().matcher
+        self._fits: dict[tuple[str, int], bool] = {}
+
+    def __call__(self, cand_key: str, relaxed: Structure, ref_index: int, ref_relaxed: Structure) -> bool:
+        """Candidate ``cand_key`` (relaxed to ``relaxed``) against the reference at ``ref_index``."""
+        pair = (cand_key, ref_index)
+        if pair not in self._fits:
+            self._fits[pair] = bool(self.matcher.fit(relaxed, ref_relaxed))
+        return self._fits[pair]
+
+
 def _truncated_normal(m: float, sigma: float) -> tuple[float, float]:
     """Mean and variance of N(m, sigma²) truncated to [0, inf)."""
     from scipy.stats import norm
@@ -226,26 +248,25 @@ def _known_polymorphs(
     cand_out: Sequence[Outcome],
     sigma: float,
     notes: dict[str, str],
+    fits: ReferenceFits | None = None,
 ) -> tuple[list[PhaseEnergy], dict[str, float]]:
     """Candidate polymorphs of a composition whose known stable structure is a reference, at or above
     it (see the module docstring); ``notes`` gets the reason per changed candidate key."""
     if sigma <= 0:
         return phases, spreads
-    from mattwin.discovery.dedup import DuplicateFilter
-
     energy = {p.key: p.energy_per_atom for p in phases}
-    known: dict[str, tuple[float, str, Structure | None]] = {}
-    for r, o in zip(refs, ref_out, strict=True):
+    known: dict[str, tuple[float, str, int, Structure | None]] = {}
+    for i, (r, o) in enumerate(zip(refs, ref_out, strict=True)):
         key = material_id(r.structure)
         if key not in energy or not _known_stable(r):
             continue
         f = r.structure.composition.reduced_formula
         relaxed = Structure.from_dict(o.result["structure"]) if o.ok and o.result else None
         if f not in known or energy[key] < known[f][0]:
-            known[f] = (energy[key], r.name, relaxed)
+            known[f] = (energy[key], r.name, i, relaxed)
     if not known:
         return phases, spreads
-    matcher = DuplicateFilter().matcher
+    fits = fits or ReferenceFits()
     relaxed_c = {
         o.job.material_id: Structure.from_dict(o.result["structure"]) for o in cand_out if o.ok and o.result
     }
@@ -257,9 +278,9 @@ def _known_polymorphs(
         if p.kind != "candidate" or p.key not in cand_keys or f not in known:
             out.append(p)
             continue
-        e_known, name, s_known = known[f]
+        e_known, name, i_known, s_known = known[f]
         s = relaxed_c.get(p.key)
-        if s is not None and s_known is not None and matcher.fit(s, s_known):
+        if s is not None and s_known is not None and fits(p.key, s, i_known, s_known):
             out.append(p)
             continue
         m = p.energy_per_atom - e_known
@@ -294,18 +315,21 @@ def _mean_phases(per_member: list[list[PhaseEnergy]]) -> tuple[list[PhaseEnergy]
 
 
 def _mark_relaxed_duplicates(
-    ranked: list[RankedCandidate], refs: Sequence[ReferencePhase], ref_out: Sequence[Outcome]
+    ranked: list[RankedCandidate],
+    refs: Sequence[ReferencePhase],
+    ref_out: Sequence[Outcome],
+    fits: ReferenceFits | None = None,
 ) -> list[RankedCandidate]:
     """Name the reference phase or better-ranked candidate that a candidate became on relaxation
-    (different starting prototypes often relax to one structure)."""
-    from mattwin.discovery.dedup import DuplicateFilter
-
-    matcher = DuplicateFilter().matcher
-    seen: dict[str, list[tuple[Structure, str]]] = {}
-    for r, o in zip(refs, ref_out, strict=True):
+    (different starting prototypes often relax to one structure); ``fits``: the candidate-reference
+    matches already made (by the known-polymorph rule)."""
+    fits = fits or ReferenceFits()
+    # per formula: (relaxed structure, label, the reference's index or None for a candidate)
+    seen: dict[str, list[tuple[Structure, str, int | None]]] = {}
+    for i, (r, o) in enumerate(zip(refs, ref_out, strict=True)):
         if o.ok and o.result:
             s = Structure.from_dict(o.result["structure"])
-            seen.setdefault(s.composition.reduced_formula, []).append((s, f"reference {r.name}"))
+            seen.setdefault(s.composition.reduced_formula, []).append((s, f"reference {r.name}", i))
     out = []
     for c in ranked:
         if c.status != "ok" or c.structure is None:
@@ -313,9 +337,16 @@ def _mark_relaxed_duplicates(
             continue
         s = Structure.from_dict(c.structure)
         same = seen.setdefault(c.formula, [])
-        dup = next((label for other, label in same if matcher.fit(s, other)), None)
+        dup = next(
+            (
+                label
+                for other, label, i in same
+                if (fits.matcher.fit(s, other) if i is None else fits(c.candidate_id, s, i, other))
+            ),
+            None,
+        )
         if dup is None:
-            same.append((s, f"candidate {c.candidate_id}"))
+            same.append((s, f"candidate {c.candidate_id}", None))
         out.append(RankedCandidate(**{**c.__dict__, "duplicate_of": dup}))
     return out
 
