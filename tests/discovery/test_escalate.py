@@ -267,3 +267,18 @@ def test_semiconductor_campaign_runs_the_band_gap_rung_and_reruns_from_the_cache
     assert {r.key: r.finished_at for r in store.calculations(task="band_gap", status="done")} == done
     (entry2,) = next(c for c in again.candidates if c.ladder).ladder
     assert entry2["gap_eV"] == entry["gap_eV"]
+
+
+def test_the_semiconductor_example_climbs_to_the_band_gap_at_the_default_level():
+    from pathlib import Path
+
+    from mattwin.discovery.escalate_config import DEFAULT_DFT
+
+    cfg = CampaignConfig.from_toml(Path(__file__).parents[2] / "examples" / "semiconductor.toml")
+    assert cfg.escalate is not None and cfg.escalate.application == "semiconductor"
+    assert cfg.escalate.resolved_rungs(cfg.engine) == ["band_gap"] and cfg.escalate.dft == DEFAULT_DFT
+    from mattwin.engines.registry import get_engine
+
+    dft = get_engine(DEFAULT_DFT)  # its basis has every element of the example (gth-dzvp has no Zn, Cd)
+    for el in cfg.elements:
+        assert el in dft.supported_elements()
