@@ -27,8 +27,9 @@ lint: install
 services:
 	scripts/install_services.sh
 
+# two workers (pytest-xdist), one test file per worker at a time: a file's module fixtures are built once
 test: install lint services
-	$(VENV)/bin/pytest -q -ra --durations=30
+	$(VENV)/bin/pytest -q -ra --durations=30 -n 2 --dist loadfile
 
 bench: install
 	$(PY) benchmarks/discover_demo.py
