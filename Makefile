@@ -27,9 +27,11 @@ lint: install
 services:
 	scripts/install_services.sh
 
-# two workers (pytest-xdist), one test file per worker at a time: a file's module fixtures are built once
+# two pytest-xdist workers, one test file per worker at a time (a file's module fixtures are built once),
+# each single-threaded: two workers with torch's default threads oversubscribe the 2 cores (36 min, against
+# 29 serial); one thread each is measured in the README
 test: install lint services
-	$(VENV)/bin/pytest -q -ra --durations=30 -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/pytest -q -ra --durations=30 -n 2 --dist loadfile
 
 bench: install
 	$(PY) benchmarks/discover_demo.py
