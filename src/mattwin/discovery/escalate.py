@@ -119,6 +119,7 @@ class _Ladder:
         self.charged: set[str] = set()  # calculation keys booked already (shared reference relaxations)
         self.refs_relaxed = False  # the other members relaxed the reference phases in this escalation
         self.clusters: dict[int, tuple[Any, str]] = {}  # the correlation rung's cluster (or why none)
+        self.primitives: dict[int, Structure] = {}  # the band-gap rung's primitive cell
         for i in self.ok:  # phonons the synthesize stage ran: the first rung of the ladder
             c = self.c[i]
             if c.phonons is not None and c.dynamically_stable is not None and not self.ladder[i]:
@@ -201,7 +202,7 @@ def _predict(
         return costs.seconds("elastic_tensor", work("elastic_tensor", st, {}))
     if rung == "band_gap":
         k = get_engine(s.esc.dft).params["kmesh"]  # type: ignore[attr-defined]
-        prim = _primitive(st)
+        prim = _primitive(s, i)
         return costs.seconds("band_gap", work("band_gap", prim, {"k": round(float(np.prod(k)) ** (1 / 3))}))
     if rung == "diffusion":
         cell, steps = _md_cell(st), _md_steps(s.esc.md_ps)
@@ -336,18 +337,22 @@ def _run_elastic(s: _Ladder, i: int, store: Store, execution: Execution | None) 
     return {"said": said, "cost_s": cost, "keys": [o.key], "moduli_GPa": mod}
 
 
-def _primitive(st: Structure) -> Structure:
-    """The primitive cell of ``st`` (the band-gap rung's cell: fewer atoms, the same crystal)."""
-    try:
-        prim = st.get_primitive_structure(tolerance=0.1)
-    except Exception:  # pymatgen's primitive search fails on some distorted cells: keep the cell
-        return st
-    return prim if len(prim) <= len(st) else st
+def _primitive(s: _Ladder, i: int) -> Structure:
+    """The primitive cell of candidate ``i`` (the band-gap rung's cell: fewer atoms, the same crystal),
+    found once per escalation: the policy prices the rung several times a step."""
+    if i not in s.primitives:
+        st = _structure(s.c[i])
+        try:
+            prim = st.get_primitive_structure(tolerance=0.1)
+        except Exception:  # pymatgen's primitive search fails on some distorted cells: keep the cell
+            prim = st
+        s.primitives[i] = prim if len(prim) <= len(st) else st
+    return s.primitives[i]
 
 
 def _run_band_gap(s: _Ladder, i: int, store: Store, execution: Execution | None) -> dict[str, Any]:
     c = s.c[i]
-    cell = _primitive(_structure(c))
+    cell = _primitive(s, i)
     out = execute([Job("band_gap", cell, s.esc.dft, {}, label=c.formula)], store, execution)
     cost, _ = _book(s, store, out)
     o = out[0]
