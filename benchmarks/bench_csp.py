@@ -33,10 +33,14 @@ stops starting new compounds after that many seconds and reports on those done.
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
+import re
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -86,8 +90,9 @@ def _compounds(n: int, max_atoms: int) -> list[tuple[str, Any, str]]:
     return out
 
 
-def _library_without(target: Any, library: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
-    """The prototype library (decorated) and references, less everything isotypic with ``target``."""
+def _library_without(target: Any, library: list[tuple[Any, str]]) -> list[int]:
+    """Indices of the prototype library (decorated) and references, less everything isotypic with
+    ``target``."""
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
     from mattwin.discovery.compositions import anonymous_formula
@@ -95,38 +100,54 @@ def _library_without(target: Any, library: list[tuple[Any, str]]) -> list[tuple[
     matcher = StructureMatcher()
     sig = anonymous_formula(list(target.composition.values()))
     keep = []
-    for s, label in library:
+    for k, (s, _label) in enumerate(library):
         if anonymous_formula(list(s.composition.values())) == sig:
             plain = s.copy()
             plain.remove_oxidation_states()
             if matcher.fit_anonymous(plain, target):
                 continue
-        keep.append((s, label))
+        keep.append(k)
     return keep
 
 
-def _random_fill(comp: Any, n_atoms: int, n: int, seed: int) -> list[Any]:
-    """Up to n PyXtal random structures whose primitive cell has exactly ``n_atoms`` atoms: centred
-    conventional cells of up to 4x (3x rhombohedral) the formula units are drawn and reduced."""
+#: PyXtal structures are drawn in blocks of this many (2x requested, those of the right size kept), each
+#: block from its own seed, so the first k structures of a stream do not depend on the budget asked
+BLOCK = 10
+
+
+def _random_stream(
+    comp: Any, n_atoms: int, seed: int, weights: dict[int, float] | None = None
+) -> Iterator[Any]:
+    """PyXtal random structures whose primitive cell has exactly ``n_atoms`` atoms, one after another:
+    centred conventional cells of up to 4x (3x rhombohedral) the formula units are drawn and reduced.
+    Space groups uniform (the baseline) or weighted by ``weights`` (mattwin's prior)."""
     from mattwin.discovery.generate import random_candidates
 
     z = round(n_atoms / comp.reduced_composition.num_atoms)
-    out: list[Any] = []
-    for attempt in range(6):
-        if len(out) >= n:
-            break
+    empty = 0
+    for block in range(10_000):
         more = random_candidates(
             comp,
-            2 * (n - len(out)),
+            2 * BLOCK,
             4 * n_atoms,
-            seed=seed + 7919 * attempt,
+            seed=seed + 7919 * block,
             formula_units=[z, 2 * z, 3 * z, 4 * z],
+            space_group_weights=weights,
         )
-        out += [c.structure for c in more if len(c.structure) == n_atoms]
-    return out[:n]
+        good = [c.structure for c in more if len(c.structure) == n_atoms]
+        empty = 0 if good else empty + 1
+        if empty >= 3:
+            return
+        yield from good
 
 
-def _mattwin_candidates(target: Any, library: list[tuple[Any, str]], n: int, seed: int) -> list[Any]:
+def _take(stream: Iterator[Any], n: int) -> list[Any]:
+    return list(itertools.islice(stream, max(0, n)))
+
+
+def _mattwin_starts(target: Any, library: list[tuple[Any, str]], n: int, stream: Iterator[Any]) -> list[Any]:
+    """Up to n substitution candidates for the target's composition and cell size (best first), then
+    structures from ``stream`` to fill n."""
     from mattwin.discovery.compositions import composition_candidates
     from mattwin.discovery.generate import orbit_substitution_candidates
 
@@ -139,20 +160,13 @@ def _mattwin_candidates(target: Any, library: list[tuple[Any, str]], n: int, see
         if c.composition.reduced_composition == comp.reduced_composition
     ]
     subs = orbit_substitution_candidates(comps, library, n_atoms, max_per_composition=n)
-    subs = [c for c in subs if len(c.structure) == n_atoms][:n]
-    rnd = _random_fill(comp, n_atoms, n - len(subs), seed) if len(subs) < n else []
-    return [c.structure for c in subs] + rnd
+    subs = [c.structure for c in subs if len(c.structure) == n_atoms][:n]
+    return subs + _take(stream, n - len(subs))
 
 
-def _random_candidates(target: Any, n: int, seed: int) -> list[Any]:
-    return _random_fill(target.composition, len(target), n, seed)
-
-
-def _first_hit(
-    cands: list[Any], target: Any, store: Any, stages: list[int], params: dict
-) -> tuple[int | None, int]:
-    """Relax the candidates in stages (cumulative budgets) and return (index of the first match, 1-based,
-    or None; relaxations run)."""
+def _first_hit(cands: list[Any], target: Any, store: Any, params: dict) -> tuple[int | None, int]:
+    """Relax the candidates in order, ``BLOCK`` at a time (one batched call each), and return (1-based
+    index of the first whose relaxed structure matches the target, or None; relaxations run)."""
     from pymatgen.analysis.structure_matcher import StructureMatcher
     from pymatgen.core import Structure
 
@@ -161,10 +175,8 @@ def _first_hit(
 
     matcher = StructureMatcher()
     done = 0
-    for stop in stages:
-        batch = cands[done:stop]
-        if not batch:
-            break
+    while done < len(cands):
+        batch = cands[done : done + BLOCK]
         outs = execute([Job("relax", s, "chgnet", params) for s in batch], store)
         for k, o in enumerate(outs):
             if o.ok and o.result and matcher.fit(Structure.from_dict(o.result["structure"]), target):
@@ -179,11 +191,18 @@ class _Found(Exception):  # noqa: N818 - control flow: the target was matched
 
 
 def _evolution_hit(
-    starts: list[Any], target: Any, store: Any, budget: int, population: int, params: dict, seed: int
+    starts: list[Any],
+    target: Any,
+    store: Any,
+    budget: int,
+    population: int,
+    params: dict,
+    seed: int,
+    immigrants: Any = None,
 ) -> tuple[int | None, int]:
     """mattwin's search: ``starts`` (relaxed first, as generation 0) then the evolutionary search seeded
-    by them, until ``budget`` relaxations; (1-based index of the first relaxation matching the target or
-    None, relaxations run)."""
+    by them (with ``immigrants`` as its fresh share), until ``budget`` relaxations; (1-based index of
+    the first relaxation matching the target or None, relaxations run)."""
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
     from mattwin.discovery.evolution import evolutionary_search, mlip_relaxer
@@ -209,7 +228,14 @@ def _evolution_hit(
     gens = max(0, -(-(budget - min(len(starts), population)) // population))
     try:
         evolutionary_search(
-            comp, relax, formula_units=z, population=population, generations=gens, seed=seed, starts=starts
+            comp,
+            relax,
+            formula_units=z,
+            population=population,
+            generations=gens,
+            seed=seed,
+            starts=starts,
+            immigrants=immigrants,
         )
     except _Found as f:
         return (f.at or None), done
@@ -244,11 +270,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=80)
     ap.add_argument("--db", default="bench_csp.db")
     ap.add_argument("--population", type=int, default=10, help="evolution: structures per generation")
+    ap.add_argument("--arms", nargs="+", default=["mattwin", "pyxtal"], choices=["mattwin", "pyxtal"])
     ap.add_argument(
         "--subset", nargs="*", default=[], help="BUDGET:N runs BUDGET on N spread compounds only, e.g. 200:3"
     )
-    ap.add_argument("--time-limit", type=float, default=None, help="s: start no new compound after it")
+    ap.add_argument(
+        "--time-limit", type=float, default=None, help="s: start no new compound (at any budget) after it"
+    )
+    ap.add_argument("--json", default=None, help="write each compound's first hits to this file")
+    ap.add_argument("--merge", nargs="+", default=None, help="summarise the printed lines of earlier runs")
     args = ap.parse_args(argv)
+    if args.merge:
+        return _merge(args.merge)
     if args.compounds < 1 or any(b < 1 for b in args.budgets) or args.max_atoms < 2 or args.population < 2:
         print("error: --compounds, --budgets, --max-atoms and --population must be positive", file=sys.stderr)
         return 2
@@ -257,66 +290,151 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"error: --subset {args.subset}: write BUDGET:N, e.g. 200:3", file=sys.stderr)
         return 2
-    from mattwin.discovery.generate import prototype_library
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    from mattwin.discovery.generate import prototype_library, space_group_prior
     from mattwin.discovery.references import builtin_references
     from mattwin.store import Store
 
     store = Store(args.db)
     params = {"fmax": args.fmax, "max_steps": args.steps, "relax_cell": True}
-    budgets = sorted(args.budgets)
+    budgets = sorted(set(args.budgets))
+    arms = [a for a in ("mattwin", "pyxtal") if a in args.arms]
     t0 = time.perf_counter()
     compounds = _compounds(args.compounds, args.max_atoms)
     library = prototype_library([r.structure for r in builtin_references() if len(r.elements) > 1])
+    groups = []
+    for s, _label in library:
+        try:
+            groups.append(SpacegroupAnalyzer(s, symprec=0.1).get_space_group_number())
+        except Exception:  # noqa: BLE001 - spglib fails on a few odd cells: no vote
+            groups.append(0)
     print(
         f"# {len(compounds)} compounds of distinct structure types; CHGNet relax fmax {args.fmax} eV/Å, "
-        f"{args.steps} steps; budgets {budgets}; every isotypic library structure removed per compound"
+        f"{args.steps} steps; budgets {budgets}; arms {arms}; every isotypic library structure removed "
+        f"per compound; {len(library)} library structures",
+        flush=True,
     )
     order = _spread(len(compounds))
-    # the largest budget each compound runs: the largest b whose subset (first N of the spread) has it
-    cap = {}
-    for i in range(len(compounds)):
-        rank = order.index(i)
-        cap[i] = max(b for b in budgets if rank < subset.get(b, len(compounds)))
-    hits: dict[str, dict[int, int | None]] = {"mattwin": {}, "pyxtal": {}}
-    n_relax = {"mattwin": 0, "pyxtal": 0}
-    for i, (name, target, src) in enumerate(compounds):
-        if args.time_limit is not None and time.perf_counter() - t0 > args.time_limit:
-            print(f"# time limit {args.time_limit:.0f} s reached: {i} of {len(compounds)} compounds run")
+    hits: dict[str, dict[int, int | None]] = {a: {} for a in arms}
+    ran_to: dict[str, dict[int, int]] = {a: {} for a in arms}
+    n_relax = dict.fromkeys(arms, 0)
+    out_of_time = False
+    for b in budgets:  # every compound at the smallest budget first, then the next budget, ...
+        for rank, i in enumerate(order):
+            if rank >= subset.get(b, len(compounds)):
+                break
+            if args.time_limit is not None and time.perf_counter() - t0 > args.time_limit:
+                print(f"# time limit {args.time_limit:.0f} s reached at budget {b}", flush=True)
+                out_of_time = True
+                break
+            name, target, src = compounds[i]
+            keep = _library_without(target, library)
+            line = []
+            for arm in arms:
+                if hits[arm].get(i) is not None:  # found within a smaller budget: found within this one
+                    ran_to[arm][i] = b
+                    line.append(f"{arm} hit at {hits[arm][i]}")
+                    continue
+                if arm == "mattwin":
+                    lib = [library[k] for k in keep]
+                    prior = space_group_prior(groups[k] for k in keep)  # add-one smoothing
+                    stream = _random_stream(target.composition, len(target), seed=i, weights=prior)
+                    starts = _mattwin_starts(target, lib, args.population, stream)
+
+                    def immigrants(n: int, stream: Iterator[Any] = stream) -> list[Any]:
+                        return _take(stream, n)
+
+                    hit, ran = _evolution_hit(
+                        starts, target, store, b, args.population, params, seed=i, immigrants=immigrants
+                    )
+                else:
+                    cs = _take(_random_stream(target.composition, len(target), seed=i), b)
+                    hit, ran = _first_hit(cs, target, store, params)
+                hits[arm][i], ran_to[arm][i] = hit, b
+                n_relax[arm] += ran
+                line.append(f"{arm} {'hit at ' + str(hit) if hit else 'not found'}")
+            print(
+                f"{i + 1:2d} {name[:50]:50s} {len(target):2d} atoms, budget {b:3d} [{src[:40]}]: "
+                f"{'; '.join(line)}  ({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
+        if out_of_time:
             break
-        lib = _library_without(target, library)
-        b = cap[i]
-        starts = _mattwin_candidates(target, lib, args.population, seed=i)
-        line = []
-        hit, ran = _evolution_hit(starts, target, store, b, args.population, params, seed=i)
-        hits["mattwin"][i] = hit
-        n_relax["mattwin"] += ran
-        line.append(f"mattwin {'hit at ' + str(hit) if hit else 'not found'}")
-        cs = _random_candidates(target, b, seed=i)
-        hit, ran = _first_hit(cs, target, store, [k for k in budgets if k <= b], params)
-        hits["pyxtal"][i] = hit
-        n_relax["pyxtal"] += ran
-        line.append(f"pyxtal {'hit at ' + str(hit) if hit else 'not found'} ({len(cs)} cands)")
-        print(
-            f"{i + 1:2d} {name[:56]:56s} {len(target):2d} atoms, budget {b:3d} [{src}]: {'; '.join(line)}",
-            flush=True,
-        )
     wall = time.perf_counter() - t0
-    done = list(hits["mattwin"])
     print(
-        f"# match rate (StructureMatcher defaults) on {len(done)} compounds, wall {wall:.0f} s, relaxations "
-        f"mattwin {n_relax['mattwin']}, pyxtal {n_relax['pyxtal']}"
+        f"# match rate (StructureMatcher defaults), wall {wall:.0f} s, relaxations run "
+        + ", ".join(f"{a} {n_relax[a]}" for a in arms)
     )
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(
+                {
+                    "compounds": [c[0] for c in compounds],
+                    "hits": {a: {str(i): h for i, h in hits[a].items()} for a in arms},
+                    "ran_to": {a: {str(i): r for i, r in ran_to[a].items()} for a in arms},
+                },
+                fh,
+                indent=1,
+            )
+    _summary(budgets, len(compounds), arms, hits, ran_to)
+    return 0
+
+
+def _summary(
+    budgets: list[int],
+    n: int,
+    arms: list[str],
+    hits: dict[str, dict[int, int | None]],
+    ran_to: dict[str, dict[int, int]],
+) -> None:
+    """Match rate at each budget over the compounds every arm ran to that budget, and the ratio."""
     for k in budgets:
-        ran_k = [i for i in done if cap[i] >= k]
+        ran_k = [i for i in range(n) if all(ran_to[a].get(i, 0) >= k for a in arms)]
         if not ran_k:
             continue
-        m = sum(hits["mattwin"][i] is not None and hits["mattwin"][i] <= k for i in ran_k) / len(ran_k)  # type: ignore[operator]
-        p = sum(hits["pyxtal"][i] is not None and hits["pyxtal"][i] <= k for i in ran_k) / len(ran_k)  # type: ignore[operator]
-        ratio = f"{m / p:.2f}" if p else "inf" if m else "n/a"
-        print(
-            f"budget {k:3d} ({len(ran_k)} compounds): mattwin (substitution + random, then evolution) "
-            f"{m:.1%}  pyxtal random {p:.1%}  ratio {ratio}"
-        )
+        found = {a: sum(hits[a][i] is not None and hits[a][i] <= k for i in ran_k) for a in arms}  # type: ignore[operator]
+        text = "  ".join(f"{a} {found[a] / len(ran_k):.1%} ({found[a]})" for a in arms)
+        if len(arms) == 2:
+            m, p = found["mattwin"], found["pyxtal"]
+            text += f"  ratio {m / p:.2f}" if p else "  ratio inf" if m else "  ratio n/a"
+        print(f"budget {k:3d} ({len(ran_k)} compounds): {text}")
+        both = sorted(i for i in ran_k if all(hits[a][i] is not None and hits[a][i] <= k for a in arms))  # type: ignore[operator]
+        if len(arms) == 2 and both:
+            first = sum(hits["mattwin"][i] < hits["pyxtal"][i] for i in both)  # type: ignore[operator]
+            ties = sum(hits["mattwin"][i] == hits["pyxtal"][i] for i in both)
+            print(f"    found by both: {len(both)}; mattwin first on {first}, the same relaxation on {ties}")
+
+
+_LINE = re.compile(r"^\s*(\d+) .* budget\s+(\d+) \[.*\]: (.*?)  \(\d+ s\)$")
+
+
+def _merge(logs: list[str]) -> int:
+    """The summary from the per-compound lines of earlier runs (e.g. one run per arm on the same store,
+    side by side on two cores; a run stopped early counts for the budgets its compounds finished)."""
+    hits: dict[str, dict[int, int | None]] = {}
+    ran_to: dict[str, dict[int, int]] = {}
+    budgets: set[int] = set()
+    n = 0
+    for path in logs:
+        with open(path) as fh:
+            for text in fh:
+                m = _LINE.match(text.rstrip("\n"))
+                if not m:
+                    continue
+                i, b = int(m.group(1)) - 1, int(m.group(2))
+                n, budgets = max(n, i + 1), budgets | {b}
+                for part in m.group(3).split("; "):
+                    arm, _, rest = part.partition(" ")
+                    hit = int(rest.split()[-1]) if rest.startswith("hit at") else None
+                    hits.setdefault(arm, {})[i] = hit
+                    ran_to.setdefault(arm, {})[i] = max(b, ran_to.get(arm, {}).get(i, 0))
+    arms = [a for a in ("mattwin", "pyxtal") if a in hits]
+    if not arms:
+        print(f"error: --merge {logs}: no per-compound lines of bench_csp.py found", file=sys.stderr)
+        return 2
+    print(f"# merged {len(logs)} logs: arms {arms}, {n} compounds")
+    _summary(sorted(budgets), n, arms, hits, ran_to)
     return 0
 
 

@@ -96,6 +96,40 @@ def test_operators_reach_rocksalt_from_wrong_structures(relax, rocksalt_energy) 
     assert res.best_energy_per_atom == pytest.approx(rocksalt_energy, abs=2e-3)
 
 
+def test_immigrants_take_their_share_of_each_generation(relax, rocksalt_energy) -> None:
+    """With a source of fresh structures, a fifth of each later generation comes from it (1 of 5)
+    and the rest is bred; a rock-salt immigrant is found by a search that started without it."""
+    cscl = Structure(Lattice.cubic(3.3), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    cscl.make_supercell([2, 1, 1])
+    asked: list[int] = []
+
+    def immigrants(n: int) -> list[Structure]:
+        asked.append(n)
+        return [_rocksalt(5.3).get_primitive_structure() * (2, 1, 1)][:n]
+
+    seen: list[list[Structure]] = []
+
+    def counting(structures: list[Structure]):
+        seen.append(structures)
+        return relax(structures)
+
+    res = evolutionary_search(
+        "NaCl",
+        counting,
+        formula_units=2,
+        population=5,
+        generations=2,
+        seed=3,
+        starts=[cscl],
+        fill_random=False,
+        immigrants=immigrants,
+    )
+    assert asked == [1, 1] and [len(g) for g in seen] == [1, 5, 5]
+    assert StructureMatcher().fit(seen[1][0], _rocksalt())  # the immigrant leads its generation
+    assert StructureMatcher().fit(res.best, _rocksalt())
+    assert res.best_energy_per_atom == pytest.approx(rocksalt_energy, abs=2e-3)
+
+
 def test_bad_input() -> None:
     with pytest.raises(CampaignError, match="population"):
         evolutionary_search("NaCl", lambda s: [None] * len(s), population=1)

@@ -16,6 +16,7 @@ from mattwin.discovery.generate import (
     generate_candidates,
     prototype_library,
     random_candidates,
+    space_group_prior,
     substitution_candidates,
 )
 from mattwin.errors import CampaignError
@@ -169,6 +170,20 @@ def test_random_requested_symmetry() -> None:
     assert random_candidates("NaCl", n=2, max_atoms=8, space_groups=[230]) == []  # 230 needs 16+ atoms
     with pytest.raises(CampaignError, match="max_atoms"):
         random_candidates("LiFePO4", n=1, max_atoms=6)
+
+
+def test_space_group_prior_orders_the_draw() -> None:
+    prior = space_group_prior([225, 225, 221, 1, 231])  # 1 and 231 are not drawn: no vote
+    assert set(prior) == set(range(2, 231))
+    assert prior[225] == 3.0 and prior[221] == 2.0 and prior[62] == 1.0  # add-one smoothing
+    # groups of the known structures are drawn first in proportion to their weight; uniform draws
+    # rarely start with the same ones (seed 1 without weights: see test_random_requested_symmetry)
+    heavy = space_group_prior([225] * 5000 + [221] * 2000)
+    cands = random_candidates("NaCl", n=2, max_atoms=8, seed=1, space_group_weights=heavy)
+    requested = [int(c.origin.split("space group ")[1].split()[0]) for c in cands]
+    assert requested == [225, 221] or requested == [221, 225]
+    plain = random_candidates("NaCl", n=2, max_atoms=8, seed=1)
+    assert [int(c.origin.split("space group ")[1].split()[0]) for c in plain] != requested
 
 
 # ------------------------------------------------------------------ the Propose step

@@ -43,6 +43,9 @@ STRAIN_SD = 0.12
 RATTLE_SD = 0.6
 #: shortest interatomic distance (Å) accepted in a start or child structure
 MIN_DISTANCE = 1.2
+#: share of each later generation that is fresh structures when the search is given ``immigrants``
+#: (USPEX's default random fraction, fracRand 0.2, as recalled from its manual: not tuned here)
+IMMIGRANT_SHARE = 0.2
 
 #: relax(structures) -> [(relaxed structure, energy per atom eV) or None if it failed], one per input
 Relaxer = Callable[[list[Structure]], list[tuple[Structure, float] | None]]
@@ -202,6 +205,8 @@ def evolutionary_search(
     starts: Sequence[Structure] = (),
     stop_energy: float | None = None,
     fill_random: bool = True,
+    immigrants: Callable[[int], Sequence[Structure]] | None = None,
+    immigrant_share: float = IMMIGRANT_SHARE,
 ) -> EvolutionResult:
     """Search the lowest-energy structure of ``composition`` with ``formula_units`` per cell.
 
@@ -212,7 +217,11 @@ def evolutionary_search(
     than :data:`MIN_DISTANCE` Å are remade.
     After relaxing, the ``population`` lowest-energy distinct structures (pymatgen StructureMatcher)
     survive. Stops early when the best energy reaches ``stop_energy`` (eV/atom). Deterministic for a
-    seed and a deterministic ``relax``.
+    seed and a deterministic ``relax`` (and ``immigrants``).
+
+    With ``immigrants`` (a function giving up to n new structures, e.g. symmetric PyXtal random ones),
+    ``immigrant_share`` of each later generation are fresh structures from it instead of children, as
+    USPEX's random fraction keeps a population diverse; the rest are bred as above.
     """
     from mattwin.discovery.dedup import DuplicateFilter
 
@@ -254,6 +263,9 @@ def evolutionary_search(
         if len(survivors) < 2:
             survivors += [(random_structure(species, rng, volume), math.inf)]
         children: list[Structure] = []
+        if immigrants is not None:
+            want = max(1, round(immigrant_share * population))
+            children += [c.copy() for c in immigrants(want)][:want]
         while len(children) < population:
             a = _tournament(survivors, rng)
             r = rng.random()

@@ -25,7 +25,7 @@ import io
 import itertools
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -501,10 +501,12 @@ def random_candidates(
     space_groups: Sequence[int] | None = None,
     attempts_per_structure: int = 20,
     pyxtal_tries: int = 10,
+    space_group_weights: Mapping[int, float] | None = None,
 ) -> list[Candidate]:
     """Up to ``n`` symmetric random structures of ``composition`` from PyXtal.
 
-    Space groups (``space_groups``, default 2-230) are drawn without repetition, each with a
+    Space groups (``space_groups``, default 2-230) are drawn without repetition (in proportion to
+    ``space_group_weights`` when given, e.g. :func:`space_group_prior`; uniformly otherwise), each with a
     random number of formula units (``formula_units``, default every Z with at most
     ``max_atoms`` atoms in the conventional cell) compatible with its Wyckoff multiplicities.
     A space group is given up after 3 failed attempts; at most ``attempts_per_structure * n``
@@ -535,7 +537,13 @@ def random_candidates(
         options = {sg: z_list for sg, z_list in options.items() if z_list}
         max_attempts = attempts_per_structure * n
         while len(out) < n and options and attempts < max_attempts:
-            for sg in [int(x) for x in rng.permutation(sorted(options))]:
+            keys = sorted(options)
+            if space_group_weights is None:
+                order = rng.permutation(keys)
+            else:
+                w = np.array([max(float(space_group_weights.get(sg, 0.0)), 1e-12) for sg in keys])
+                order = rng.choice(keys, size=len(keys), replace=False, p=w / w.sum())
+            for sg in [int(x) for x in order]:
                 if len(out) >= n or attempts >= max_attempts:
                     break
                 if sg not in options:
@@ -561,6 +569,19 @@ def random_candidates(
                 origin = f"pyxtal random, space group {sg} ({symbol}), Z={z}, seed {sub_seed}"
                 out.append(Candidate(structure, origin, "random", 0.0))
     return out
+
+
+def space_group_prior(groups: Iterable[int], smoothing: float = 1.0) -> dict[int, float]:
+    """Space groups 2-230 weighted by how often they occur in ``groups`` (the space-group numbers of,
+    e.g., the known structures a search may learn from), plus ``smoothing`` for every group so that
+    none is ruled out: a prior for :func:`random_candidates` that draws the symmetries of known
+    crystals more often than uniform sampling does. Group 1 is left out, as in
+    :func:`random_candidates`."""
+    counts = dict.fromkeys(range(2, 231), float(smoothing))
+    for sg in groups:
+        if sg in counts:
+            counts[sg] += 1.0
+    return counts
 
 
 # ---------------------------------------------------------------------------- the Propose step
