@@ -290,9 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"error: --subset {args.subset}: write BUDGET:N, e.g. 200:3", file=sys.stderr)
         return 2
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-
-    from mattwin.discovery.generate import prototype_library, space_group_prior
+    from mattwin.discovery.generate import library_space_groups, prototype_library, space_group_prior
     from mattwin.discovery.references import builtin_references
     from mattwin.store import Store
 
@@ -303,12 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     compounds = _compounds(args.compounds, args.max_atoms)
     library = prototype_library([r.structure for r in builtin_references() if len(r.elements) > 1])
-    groups = []
-    for s, _label in library:
-        try:
-            groups.append(SpacegroupAnalyzer(s, symprec=0.1).get_space_group_number())
-        except Exception:  # noqa: BLE001 - spglib fails on a few odd cells: no vote
-            groups.append(0)
+    groups = library_space_groups(library)
     print(
         f"# {len(compounds)} compounds of distinct structure types; CHGNet relax fmax {args.fmax} eV/Å, "
         f"{args.steps} steps; budgets {budgets}; arms {arms}; every isotypic library structure removed "

@@ -139,6 +139,25 @@ def test_propose_deterministic_for_a_seed() -> None:
     }
 
 
+def test_propose_draws_random_space_groups_by_the_library(monkeypatch) -> None:
+    """PyXtal's space groups follow the library's: Fm-3m (rock salt, fluorite, ...) outweighs Ia-3d,
+    which no structure of the shipped prototype library has, and every group keeps a chance."""
+    from mattwin.discovery import generate
+
+    seen: list[dict[int, float] | None] = []
+    real = generate.random_candidates
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("space_group_weights"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(generate, "random_candidates", spy)
+    propose_candidates(["Li", "P", "O"], max_atoms=12, budget=4, random_top=2, seed=0)
+    assert seen and all(w is not None for w in seen)
+    w = seen[0]
+    assert w[225] >= 4 * w[230] and w[230] == min(w.values()) == 1.0 and len(w) == 229
+
+
 def test_propose_bad_input() -> None:
     with pytest.raises(CampaignError, match="Xx"):
         propose_candidates(["Li", "Xx"], max_atoms=8, budget=5)

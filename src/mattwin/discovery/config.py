@@ -19,7 +19,7 @@ from mattwin.errors import CampaignError
 _SECTIONS = ("campaign", "generate", "screen", "judge", "rank", "synthesize")
 #: the candidate generator's version (:func:`mattwin.discovery.generate.propose_candidates`); part of the
 #: generation id, so a new generator does not reuse candidate lists stored by an older one
-GENERATOR_VERSION = "propose-4"
+GENERATOR_VERSION = "propose-5"
 #: the ``[synthesize]`` settings (not part of the campaign id)
 SYNTHESIZE_KEYS = ("temperature_K", "phonons_top", "routes_top", "phonon_tolerance_THz")
 #: ``[generate] evolution``: the largest share of the budget the evolutionary search may take, and the

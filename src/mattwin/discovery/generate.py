@@ -50,6 +50,8 @@ __all__ = [
     "propose_candidates",
     "prototype_library",
     "random_candidates",
+    "space_group_prior",
+    "library_space_groups",
     "substitution_candidates",
 ]
 
@@ -571,6 +573,28 @@ def random_candidates(
     return out
 
 
+#: space-group numbers of library structures already analysed, by (label, formula, number of sites)
+_GROUPS: dict[tuple[str, str, int], int] = {}
+
+
+def library_space_groups(library: Sequence[tuple[Structure, str]]) -> list[int]:
+    """Space-group numbers (symprec 0.1) of a prototype library's structures, 0 where spglib fails;
+    remembered by label, so the shipped library is analysed once per process."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    out = []
+    with _quiet():
+        for s, label in library:
+            key = (label, s.composition.formula, len(s))
+            if key not in _GROUPS:
+                try:
+                    _GROUPS[key] = SpacegroupAnalyzer(s, symprec=0.1).get_space_group_number()
+                except Exception:  # noqa: BLE001 - spglib fails on a few odd cells: no vote
+                    _GROUPS[key] = 0
+            out.append(_GROUPS[key])
+    return out
+
+
 def space_group_prior(groups: Iterable[int], smoothing: float = 1.0) -> dict[int, float]:
     """Space groups 2-230 weighted by how often they occur in ``groups`` (the space-group numbers of,
     e.g., the known structures a search may learn from), plus ``smoothing`` for every group so that
@@ -822,10 +846,12 @@ def _assign_random_ox(structure: Structure, cc: Any) -> tuple[tuple[str, tuple[i
     return _ox_tuple(ox)
 
 
-def random_for_composition(cc: Any, n: int, max_atoms: int, seed: int) -> list[Candidate]:
+def random_for_composition(
+    cc: Any, n: int, max_atoms: int, seed: int, space_group_weights: Mapping[int, float] | None = None
+) -> list[Candidate]:
     """Up to ``n`` PyXtal random structures of a composition candidate, scored ``score * RANDOM_PRIOR``
     (one or two formula units, 4 space-group attempts per structure, 3 PyXtal tries each: a hard
-    composition is given up fast)."""
+    composition is given up fast; space groups drawn by ``space_group_weights`` if given)."""
     try:
         raw = random_candidates(
             cc.composition,
@@ -835,6 +861,7 @@ def random_for_composition(cc: Any, n: int, max_atoms: int, seed: int) -> list[C
             formula_units=[1, 2],
             attempts_per_structure=4,
             pyxtal_tries=3,
+            space_group_weights=space_group_weights,
         )
     except CampaignError:
         return []
@@ -875,7 +902,8 @@ def propose_candidates(
        budget or of what the substitutions leave of it (of :data:`OVERSAMPLE` x the budget with a
        ``proposer``), 4 to 40, up to 4 each where few compositions are left) best compositions no
        prototype fits (one in eight of them the best mixed-valence ones), and ``n_random`` for each user-named
-       composition in ``compositions``.
+       composition in ``compositions``; their space groups are drawn by :func:`space_group_prior` of the
+       library's structures.
     3. Order: a candidate's score is its composition's score times its substitution probability
        (:data:`RANDOM_PRIOR` for random ones); a trained ``proposer``
        (:class:`mattwin.discovery.proposer.Proposer`) multiplies in exp(-predicted E_hull / its
@@ -903,6 +931,8 @@ def propose_candidates(
     pool = orbit_substitution_candidates(top, library, max_atoms, max_per_composition=max(10, budget))
     fitted = {c.formula for c in pool}
     no_fit = [c for c in top if c.formula not in fitted and c.formula not in req_formulas]
+    # PyXtal draws the space groups of the library's known structures more often than the rest
+    weights = space_group_prior(library_space_groups(library))
     need = 0  # random structures still wanted to fill the pool (default random_top only)
     if random_top is None:
         # twice the exploration share, or twice what the substitutions (known phases and ``exclude``
@@ -935,7 +965,7 @@ def propose_candidates(
         n_each = min(4, max(n_random_auto, math.ceil(need / len(chosen))))
     for i, cc in enumerate(no_fit):
         if chosen.get(cc.formula) is cc:
-            pool += random_for_composition(cc, n_each, max_atoms, seed + 7919 * (i + 1))
+            pool += random_for_composition(cc, n_each, max_atoms, seed + 7919 * (i + 1), weights)
     for i, comp in enumerate(requested):
         if n_random <= 0:
             continue
@@ -945,7 +975,7 @@ def propose_candidates(
             ints = {e.symbol: round(comp[e]) for e in comp.elements}
             named = CompositionCandidate(tuple((el, ox.get(el, 0), n) for el, n in ints.items()), 1.0)
         cc = named
-        pool += random_for_composition(cc, n_random, max_atoms, seed + 1009 * i)
+        pool += random_for_composition(cc, n_random, max_atoms, seed + 1009 * i, weights)
     pool = [c for c in pool if c.n_atoms <= max_atoms]
     if proposer is not None and pool:
         pool = proposer.reorder(pool)
