@@ -6,28 +6,34 @@ prototype library), every library structure isotypic with it (pymatgen ``fit_ano
 structure, its prototype and every other structure of its type) is removed from what the generator
 may use. mattwin proposes candidates for the composition with the compound's atoms per cell:
 orbit-resolved and partial ionic substitution into the remaining prototypes (best probability
-first), then PyXtal random structures. The baseline proposes PyXtal random structures only. Random
+first), then PyXtal random structures whose space groups are drawn by the prior of the remaining
+library (:func:`mattwin.discovery.generate.space_group_prior`: how often each group occurs there, plus
+one). The baseline proposes PyXtal random structures with uniformly drawn space groups. Random
 structures (both methods) are conventional cells of 1-4x the formula units whose primitive cell has
-the compound's number of atoms, so that centred structures can be drawn. Everything is relaxed
-with CHGNet through mattwin's batched runtime (cached in the benchmark's store: a rerun is fast).
+the compound's number of atoms, so that centred structures can be drawn; they come in blocks of
+``BLOCK`` seeded per block, so a larger budget continues a smaller one's sequence. Everything is
+relaxed with CHGNet through mattwin's batched runtime (cached in the benchmark's store: a rerun is fast).
 
 mattwin's search is anytime: its first ``--population`` (10) relaxations are those candidates
-(substitution first, PyXtal random to fill), and past them the evolutionary search
+(substitution first, prior-drawn PyXtal to fill), and past them the evolutionary search
 (:func:`mattwin.discovery.evolution.evolutionary_search`: cut-and-splice heredity, permutation,
-lattice strain, mutation; tournament selection) runs seeded by them, one generation of
-``--population`` relaxations at a time, until the budget is spent. The baseline relaxes PyXtal random
-structures in order. A compound counts as found within k relaxations when one of the first k
-relaxations matches its known structure (pymatgen ``StructureMatcher``, default tolerances); a
-method stops at its first hit ("relaxations needed to find the known structure"), so one run gives
-the match rate at every budget up to the largest.
+lattice strain, mutation; tournament selection; a fifth of each generation fresh prior-drawn PyXtal
+structures) runs seeded by them, one generation of ``--population`` relaxations at a time, until the
+budget is spent. The baseline relaxes its PyXtal structures in order, 10 at a time. A compound counts
+as found within k relaxations when one of the first k relaxations matches its known structure
+(pymatgen ``StructureMatcher``, default tolerances); a method stops at its first hit ("relaxations
+needed to find the known structure"), so one run gives the match rate at every budget up to the
+largest. Every compound runs the smallest budget before any runs the next.
 
-CPU is bounded: ``--subset 50:12 200:3`` runs budget 50 on 12 and budget 200 on 3 of the compounds
-(spread over the list by a van der Corput sequence, nested: the 200 subset lies in the 50 subset);
-each budget's match rate is over the compounds that ran it, for both methods alike. ``--time-limit``
-stops starting new compounds after that many seconds and reports on those done.
+CPU is bounded: ``--subset 200:12`` runs budget 200 on 12 of the compounds only (spread over the list
+by a van der Corput sequence); ``--time-limit`` stops starting new compounds after that many seconds;
+each budget's match rate is over the compounds that every arm ran to it. On two cores the arms can
+run side by side on one store and be summarised together:
 
-    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/bench_csp.py          # budget 10
-    .venv/bin/python benchmarks/bench_csp.py --budgets 10 50 200 --subset 50:8 200:3   # as reported
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/bench_csp.py          # budget 10, both arms
+    .venv/bin/python benchmarks/bench_csp.py --budgets 10 50 200 --arms mattwin > m.out &
+    .venv/bin/python benchmarks/bench_csp.py --budgets 10 50 200 --arms pyxtal > p.out
+    .venv/bin/python benchmarks/bench_csp.py --merge m.out p.out                  # as reported
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import itertools
 import json
 import os
 import re
+import statistics
 import sys
 import time
 import warnings
@@ -397,6 +404,12 @@ def _summary(
             first = sum(hits["mattwin"][i] < hits["pyxtal"][i] for i in both)  # type: ignore[operator]
             ties = sum(hits["mattwin"][i] == hits["pyxtal"][i] for i in both)
             print(f"    found by both: {len(both)}; mattwin first on {first}, the same relaxation on {ties}")
+        if k == budgets[-1]:  # relaxations to the first match, a miss counted as the budget + 1
+            med = {
+                a: statistics.median(hits[a][i] if hits[a][i] is not None else k + 1 for i in ran_k)  # type: ignore[misc]
+                for a in arms
+            }
+            print("    median relaxations to the first match: " + "  ".join(f"{a} {med[a]:g}" for a in arms))
 
 
 _LINE = re.compile(r"^\s*(\d+) .* budget\s+(\d+) \[.*\]: (.*?)  \(\d+ s\)$")
