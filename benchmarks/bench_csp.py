@@ -423,18 +423,26 @@ def _merge(logs: list[str]) -> int:
     budgets: set[int] = set()
     n = 0
     for path in logs:
-        with open(path) as fh:
-            for text in fh:
-                m = _LINE.match(text.rstrip("\n"))
-                if not m:
-                    continue
-                i, b = int(m.group(1)) - 1, int(m.group(2))
-                n, budgets = max(n, i + 1), budgets | {b}
-                for part in m.group(3).split("; "):
-                    arm, _, rest = part.partition(" ")
-                    hit = int(rest.split()[-1]) if rest.startswith("hit at") else None
-                    hits.setdefault(arm, {})[i] = hit
-                    ran_to.setdefault(arm, {})[i] = max(b, ran_to.get(arm, {}).get(i, 0))
+        try:
+            with open(path) as fh:
+                lines = fh.read().splitlines()
+        except OSError as exc:
+            print(
+                f"error: --merge {path}: cannot read it ({exc.strerror}); name bench_csp.py output",
+                file=sys.stderr,
+            )
+            return 2
+        for text in lines:
+            m = _LINE.match(text)
+            if not m:
+                continue
+            i, b = int(m.group(1)) - 1, int(m.group(2))
+            n, budgets = max(n, i + 1), budgets | {b}
+            for part in m.group(3).split("; "):
+                arm, _, rest = part.partition(" ")
+                hit = int(rest.split()[-1]) if rest.startswith("hit at") else None
+                hits.setdefault(arm, {})[i] = hit
+                ran_to.setdefault(arm, {})[i] = max(b, ran_to.get(arm, {}).get(i, 0))
     arms = [a for a in ("mattwin", "pyxtal") if a in hits]
     if not arms:
         print(f"error: --merge {logs}: no per-compound lines of bench_csp.py found", file=sys.stderr)
