@@ -1,16 +1,17 @@
 """Near-hull candidates per CPU-hour: mattwin's full generator against substitution alone and random alone.
 
-On each chemical space the three generators propose ``--budget`` candidates (at most ``--max-atoms``
+On each chemical space the generators propose ``--budget`` candidates (at most ``--max-atoms``
 atoms, known phases left out): the full generator (:func:`propose_candidates`: every common oxidation
 state, mixed valence, orbit-resolved and partial substitution, PyXtal random for compositions no
 prototype fits, the budget spent by :func:`mattwin.discovery.generate.allocate`, ordered by the learned
 proposer trained on its store and the shipped known compounds), substitution alone
 (:func:`generate_candidates`, the earlier generator: one oxidation state per element, whole-ion
-substitution) and random alone (PyXtal random structures of the full generator's compositions, best
-score first, one each). Each set is relaxed with CHGNet through the campaign's screen step, each
-generator in its own store (references relaxed first, not counted; nothing shared through the cache) and
-judged on the raw-energy hull (no calibration; no phonons or routes); a candidate counts when its E_hull
-<= 50 meV/atom and it did not relax into a reference or a better-ranked candidate. CPU time is the
+substitution) and random alone (PyXtal random structures of the full generator's compositions, best score
+first, one each); "default" is the full generator without the learned proposer, as campaigns run it
+unless ``[generate] learned = true``. Each set is relaxed with CHGNet through the campaign's screen step,
+each generator in its own store (references relaxed first, not counted; nothing shared through the cache)
+and judged on the raw-energy hull (no calibration; no phonons or routes); a candidate counts when its
+E_hull <= 50 meV/atom and it did not relax into a reference or a better-ranked candidate. CPU time is the
 process time of each screen.
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/bench_generation.py
@@ -67,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     from mattwin.store import Store
 
     # one store per generator: candidates two generators share must not be free (cached) for the second
-    stores = {m: Store(f"{args.db.removesuffix('.db')}_{m}.db") for m in ("full", "substitution", "random")}
+    stores = {
+        m: Store(f"{args.db.removesuffix('.db')}_{m}.db")
+        for m in ("full", "default", "substitution", "random")
+    }
     print(
         f"# budget {args.budget} candidates per generator and space, <= {args.max_atoms} atoms, CHGNet "
         f"fmax 0.05 eV/Å, {args.steps} steps, raw hull; hit = E_hull <= 50 meV/atom and unique"
@@ -94,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                 prototypes_extra=known,
                 exclude=known,
                 proposer=train_proposer(stores["full"]),
+            ),
+            "default": propose_candidates(
+                elements, args.max_atoms, args.budget, prototypes_extra=known, exclude=known
             ),
             "substitution": generate_candidates(
                 elements, args.max_atoms, args.budget, prototypes_extra=known, exclude=known
@@ -127,12 +134,15 @@ def main(argv: list[str] | None = None) -> int:
             f"total {method:12s}: {n_hits} hits from {n} candidates in {cpu:.0f} CPU s = "
             f"{3600 * n_hits / max(cpu, 1e-9):.1f} per CPU-hour"
         )
-    full = 3600 * totals["full"][0] / max(totals["full"][1], 1e-9)
-    for base in ("substitution", "random"):
-        b = 3600 * totals[base][0] / max(totals[base][1], 1e-9)
-        print(
-            f"ratio full / {base}: {full / b:.2f}" if b else f"ratio full / {base}: n/a ({base} found none)"
-        )
+    rate = {m: 3600 * h / max(cpu, 1e-9) for m, (h, cpu, _n) in totals.items()}
+    for top in ("full", "default"):
+        for base in ("substitution", "random"):
+            b = rate[base]
+            print(
+                f"ratio {top} / {base}: {rate[top] / b:.2f}"
+                if b
+                else f"ratio {top} / {base}: n/a (none found)"
+            )
     return 0
 
 
