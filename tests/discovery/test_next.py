@@ -3,6 +3,7 @@ measurement of a suggested candidate changes the next batch; bad input exits 2 n
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -25,10 +26,11 @@ from .tiny_campaign import tiny_db
 CLI = [sys.executable, "-m", "mattwin.cli.main"]
 
 
-def _measure(store: Store, formula: str, value: float) -> None:
+def _measure(store: Store, formula: str, value: float, material_id: str | None = None) -> None:
     m = Measurement(
-        material=formula,
+        material=material_id or formula,
         formula=formula,
+        material_id=material_id,
         property="formation_enthalpy",
         value=value,
         unit="eV/atom",
@@ -103,7 +105,11 @@ def test_next_batch_is_stored_and_a_measurement_changes_it(tmp_path):
     before = {r["candidate_id"]: r for r in first.ranking}
     # the lab finds it far more stable than predicted: 0.6 eV/atom (the tiny campaign's best candidate is
     # about 0.3 eV/atom above the hull, and its E_hull moves by about half of a ΔH_f shift)
-    _measure(store, top.formula, before[top.candidate_id]["formation_energy_per_atom"] - 0.6)
+    # measured on the suggested polymorph itself (by its id: by formula alone a measurement goes to the
+    # formula's lowest-ΔH_f polymorph, which need not be the one suggested)
+    _measure(
+        store, top.formula, before[top.candidate_id]["formation_energy_per_atom"] - 0.6, top.candidate_id
+    )
     second = suggest_lab(camp, store, n=3)
     after = {r["candidate_id"]: r for r in second.ranking}
     assert second.n_measurements == 1 and after[top.candidate_id]["measured"]
@@ -123,19 +129,31 @@ def _with_targets(camp, targets):
 def test_target_campaign_uses_qlognei_with_stability(tmp_path):
     store = Store(str(tiny_db(tmp_path)))
     camp = _with_targets(load_campaign("lina", store), ["formation_energy_per_atom:min"])
+    # the premise made explicit: the surely unstable candidate of the tiny campaign (its CsCl-type NaCl,
+    # P(stable) ~ 0) is given the lowest predicted ΔH_f, 50 meV/atom below every other proposable one
+    proposable = [c for c in camp.candidates() if not c.get("duplicate_of")]
+    unstable = max(proposable, key=lambda c: c["e_hull"] if c["formula"] == "NaCl" else -1.0)
+    assert unstable["formula"] == "NaCl" and unstable["e_hull"] > 0.08
+    floor = min(c["formation_energy_per_atom"] for c in proposable)
+    result = copy.deepcopy(camp.result)
+    for c in result["candidates"]:
+        if c["candidate_id"] == unstable["candidate_id"]:
+            c["formation_energy_per_atom"] = floor - 0.05
+    camp = type(camp)(camp.campaign_id, camp.name, camp.config, result)
     rep = suggest_lab(camp, store, n=2)
-    assert rep.acquisition.startswith("qLogNEI")
+    assert rep.acquisition.startswith("qLogEI x P(stable)")  # nothing measured yet
     assert len(rep.suggestions) == 2
     # with the stability constraint, the first proposal is the most feasible candidate, not the one of
-    # lowest ΔH_f (the tiny campaign's CsCl-type NaCl: lower ΔH_f, surely unstable)
+    # lowest ΔH_f (nothing measured yet: qLogEI over the pool's best posterior mean)
     p = {r["candidate_id"]: r["p_stable"] for r in rep.ranking}
-    proposable = [c for c in camp.candidates() if not c.get("duplicate_of")]
-    lowest = min(proposable, key=lambda c: c["formation_energy_per_atom"])
     assert rep.suggestions[0].p_stable == pytest.approx(max(p[c["candidate_id"]] for c in proposable))
-    assert p[lowest["candidate_id"]] < rep.suggestions[0].p_stable
-    assert rep.suggestions[0].candidate_id != lowest["candidate_id"]
+    assert p[unstable["candidate_id"]] < 0.01 < rep.suggestions[0].p_stable
+    assert unstable["candidate_id"] not in [s.candidate_id for s in rep.suggestions]
     on_hull = suggest_lab(_with_targets(camp, ["e_hull:min"]), store, n=2)
     assert on_hull.suggestions[0].p_stable == pytest.approx(rep.suggestions[0].p_stable)
+    # once the lab has measured a candidate, the improvement is over what was measured (qLogNEI)
+    _measure(store, "NaLi2Cl3", -2.0)
+    assert suggest_lab(camp, store, n=2).acquisition.startswith("qLogNEI x P(stable)")
     assert "e_hull min" in on_hull.suggestions[0].reason
 
 
