@@ -141,19 +141,19 @@ def test_target_campaign_uses_qlognei_with_stability(tmp_path):
             c["formation_energy_per_atom"] = floor - 0.05
     camp = type(camp)(camp.campaign_id, camp.name, camp.config, result)
     rep = suggest_lab(camp, store, n=2)
-    assert rep.acquisition.startswith("qLogEI x P(stable)")  # nothing measured yet
+    assert rep.acquisition.startswith("qLogNEI x P(stable)")
     assert len(rep.suggestions) == 2
-    # with the stability constraint, the first proposal is the most feasible candidate, not the one of
-    # lowest ΔH_f (nothing measured yet: qLogEI over the pool's best posterior mean)
+    # with the stability constraint, the first proposal is of the most feasible formula, not the
+    # candidate of lowest ΔH_f. Between polymorphs of one formula (the same composition inputs to the
+    # surrogate) qLogNEI is nearly tied while nothing is measured: its baseline is then the whole pool
     p = {r["candidate_id"]: r["p_stable"] for r in rep.ranking}
-    assert rep.suggestions[0].p_stable == pytest.approx(max(p[c["candidate_id"]] for c in proposable))
+    best = max(proposable, key=lambda c: p[c["candidate_id"]])
+    assert rep.suggestions[0].formula == best["formula"]
+    assert rep.suggestions[0].p_stable >= 0.8 * p[best["candidate_id"]]
     assert p[unstable["candidate_id"]] < 0.01 < rep.suggestions[0].p_stable
     assert unstable["candidate_id"] not in [s.candidate_id for s in rep.suggestions]
     on_hull = suggest_lab(_with_targets(camp, ["e_hull:min"]), store, n=2)
     assert on_hull.suggestions[0].p_stable == pytest.approx(rep.suggestions[0].p_stable)
-    # once the lab has measured a candidate, the improvement is over what was measured (qLogNEI)
-    _measure(store, "NaLi2Cl3", -2.0)
-    assert suggest_lab(camp, store, n=2).acquisition.startswith("qLogNEI x P(stable)")
     assert "e_hull min" in on_hull.suggestions[0].reason
 
 

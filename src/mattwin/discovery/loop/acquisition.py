@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction, qUpperConfidenceBound
-from botorch.acquisition.logei import qLogExpectedImprovement, qLogNoisyExpectedImprovement
+from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import WeightedMCMultiOutputObjective
 from botorch.acquisition.objective import LinearMCObjective
@@ -113,32 +113,19 @@ def target_batch(
     beta: float = 2.0,
 ) -> list[tuple[int, float]]:
     """Greedy batch of ``q`` pool indices maximising log acquisition + log P(feasible); each with its
-    value (log qNEI in log eV/atom over the observed points, log qEI over the pool's best posterior mean
-    while nothing is observed, or qUCB in eV/atom; plus the log feasibility)."""
-    sign = 1.0 if maximize else -1.0
-    objective = LinearMCObjective(torch.tensor([sign], dtype=torch.float64))
+    value (log qNEI in log eV/atom, or qUCB in eV/atom plus the log feasibility)."""
+    objective = LinearMCObjective(torch.tensor([1.0 if maximize else -1.0], dtype=torch.float64))
     sampler = SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=0)
-    observed = x_observed is not None and len(x_observed) > 0
-    incumbent = 0.0
-    if not observed:
-        # nothing measured yet: improvement over the best posterior mean in the pool (qLogEI). With the
-        # whole pool as qLogNEI's baseline every candidate would be compared with itself, its improvement
-        # always zero, and the batch decided by the smoothing of the log (near ties)
-        with torch.no_grad():
-            incumbent = float((sign * model.posterior(x_pool).mean.squeeze(-1)).max())
+    baseline = x_observed if x_observed is not None and len(x_observed) else x_pool
 
     def acquisition(pending: torch.Tensor | None) -> AcquisitionFunction:
         if kind == "qucb":
             return qUpperConfidenceBound(
                 model, beta=beta, sampler=sampler, objective=objective, X_pending=pending
             )
-        if not observed:
-            return qLogExpectedImprovement(
-                model, best_f=incumbent, sampler=sampler, objective=objective, X_pending=pending
-            )
         return qLogNoisyExpectedImprovement(
             model,
-            X_baseline=x_observed,
+            X_baseline=baseline,
             sampler=sampler,
             objective=objective,
             X_pending=pending,

@@ -276,11 +276,7 @@ def suggest_lab(camp: StoredCampaign, store: Store, n: int = 5) -> NextReport:
             tvar = np.maximum(np.diag(tcov), 1e-12)
         x = inputs(tpool)
         picks = target_batch(tmodel, x, x[idx] if idx else None, n, maximize, feasible, allowed)
-        acq = (
-            ("qLogNEI" if idx else "qLogEI")
-            + " x P(stable)"
-            + (" x synthesizability" if _has_synth(cands) else "")
-        )
+        acq = "qLogNEI x P(stable)" + (" x synthesizability" if _has_synth(cands) else "")
         reasons = {
             i: f"{name} {'max' if maximize else 'min'}: posterior {tmu[i]:.3f} ± {np.sqrt(tvar[i]):.3f} "
             f"eV/atom, P(stable) {p[i]:.2f}"
