@@ -39,6 +39,7 @@ run side by side on one store and be summarised together:
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -329,7 +330,6 @@ def main(argv: list[str] | None = None) -> int:
                 out_of_time = True
                 break
             name, target, src = compounds[i]
-            keep = _library_without(target, library)
             line = []
             for arm in arms:
                 if hits[arm].get(i) is not None:  # found within a smaller budget: found within this one
@@ -337,14 +337,12 @@ def main(argv: list[str] | None = None) -> int:
                     line.append(f"{arm} hit at {hits[arm][i]}")
                     continue
                 if arm == "mattwin":
+                    keep = _library_without(target, library)
                     lib = [library[k] for k in keep]
                     prior = space_group_prior(groups[k] for k in keep)  # add-one smoothing
                     stream = _random_stream(target.composition, len(target), seed=i, weights=prior)
                     starts = _mattwin_starts(target, lib, args.population, stream)
-
-                    def immigrants(n: int, stream: Iterator[Any] = stream) -> list[Any]:
-                        return _take(stream, n)
-
+                    immigrants = functools.partial(_take, stream)
                     hit, ran = _evolution_hit(
                         starts, target, store, b, args.population, params, seed=i, immigrants=immigrants
                     )
